@@ -1,0 +1,102 @@
+"""Fixtures giving each test its own database, on SQLite and on PostgreSQL.
+
+- ``sqlite_url``: a fresh SQLite file.
+- ``pg_url``: a fresh PostgreSQL database, dropped afterwards (see ``tests/databases.py``
+  for where the server comes from: ``SEEDS_TEST_DATABASE_URL``, else Docker, else skip, or
+  fail when ``CI`` is set).
+- ``db_url``: both of them, one after the other, so that a test written once runs on both.
+- ``alembic_env``: the project's Alembic configuration, with ``DATABASE_URL`` set to ``db_url``.
+
+Tests using PostgreSQL carry the ``postgresql`` marker: ``-m "not postgresql"`` leaves them out.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from alembic.config import Config
+
+from tests.databases import (
+    DockerContainer,
+    NoPostgres,
+    ServerUrl,
+    alembic_config,
+    docker_available,
+    postgres_container,
+    postgres_source,
+    sqlite_file_url,
+    temporary_database,
+)
+
+#: Fixtures that need a PostgreSQL server; tests using them get the ``postgresql`` marker.
+_POSTGRES_FIXTURES = frozenset({"postgres_server_url", "pg_url"})
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "postgresql: needs a PostgreSQL server (SEEDS_TEST_DATABASE_URL, else Docker);"
+        ' leave out with -m "not postgresql"',
+    )
+    config.addinivalue_line("markers", "sqlite: runs on a SQLite file")
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # Before the -m selection runs, so that it sees these markers.
+    for item in items:
+        if _POSTGRES_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.postgresql)
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> Iterator[str]:
+    """URL of a PostgreSQL server database to create test databases from (never changed)."""
+    source = postgres_source(os.environ, docker_available)
+    match source:
+        case NoPostgres():
+            source.abort()
+        case ServerUrl(url=url):
+            yield url
+        case DockerContainer(image=image):
+            with postgres_container(image) as url:
+                yield url
+
+
+@pytest.fixture
+def pg_url(postgres_server_url: str) -> Iterator[str]:
+    """URL (``postgresql+psycopg://``) of a new empty PostgreSQL database, dropped after."""
+    with temporary_database(postgres_server_url) as url:
+        yield url
+
+
+@pytest.fixture
+def sqlite_url(tmp_path: Path) -> str:
+    """URL (``sqlite:///``) of a SQLite file in ``tmp_path`` that does not exist yet."""
+    return sqlite_file_url(tmp_path / "seeds_test.db")
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("sqlite", id="sqlite", marks=pytest.mark.sqlite),
+        pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgresql),
+    ]
+)
+def db_url(request: pytest.FixtureRequest) -> str:
+    """URL of a fresh database, on SQLite then on PostgreSQL."""
+    fixture = {"sqlite": "sqlite_url", "postgresql": "pg_url"}[request.param]
+    url: str = request.getfixturevalue(fixture)
+    return url
+
+
+@pytest.fixture
+def alembic_env(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Config:
+    """The project's Alembic configuration, with ``DATABASE_URL`` set to ``db_url``.
+
+    ``alembic.command.upgrade(alembic_env, "heads")`` migrates the test's database.
+    """
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    return alembic_config()
