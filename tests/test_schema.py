@@ -1,0 +1,435 @@
+"""The schema revision, checked against the models and against the service's contract.
+
+Every test runs on a fresh SQLite file and on a fresh PostgreSQL database. The PostgreSQL
+database is created on the server of ``SEEDS_TEST_DATABASE_URL``; without that variable the
+PostgreSQL cases are skipped. The expected names below are written out from the contract
+(``service-contract.md``), not derived from ``lumina.models``, so that a slip in the models
+cannot hide itself.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from alembic import command
+from alembic.autogenerate import compare_metadata
+from alembic.config import Config
+from alembic.migration import MigrationContext
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.pool import NullPool
+
+from alembic_seeds.environment import make_engine
+from lumina.models import metadata
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+PG_SERVER_ENV = "SEEDS_TEST_DATABASE_URL"
+
+# --- What the contract asks for ---------------------------------------------------------
+
+COLUMNS: dict[str, list[str]] = {
+    "Translation": ["id", "en_text", "he_text"],
+    "University": ["id", "translationId"],
+    "Faculty": ["id", "descriptionId", "translationId", "universityId"],
+    "Discipline": ["id", "translationId", "facultyId"],
+    "Degree": ["id", "translationId", "universityId"],
+    "Course": ["id", "translationId", "universityId", "publishedAt", "blockId"],
+    "Block": ["id"],
+    "BlockRelationship": ["id", "prerequisiteId", "postrequisiteId"],
+    "RelationshipMetadata": ["id", "key", "value", "blockRelationshipId"],
+    "Module": ["id", "translationId", "blockId"],
+    "Question": ["id", "validationStatus", "translationId", "type"],
+    "QuestionPart": ["id", "questionId", "partQuestionId", "order"],
+    "Answer": ["id", "questionId"],
+    "SelectAnswer": ["id", "isCorrect", "translationId", "answerId"],
+    "NumberAnswer": ["id", "value", "answerId"],
+    "UnitAnswer": ["id", "value", "unit", "answerId"],
+    "LearningResource": [
+        "id",
+        "language",
+        "url",
+        "type",
+        "moduleId",
+        "relevance",
+        "suggestedBy",
+    ],
+    "_CourseToDegree": ["A", "B"],
+    "_CourseModules": ["A", "B"],
+    "_ModuleHierarchy": ["A", "B"],
+    "_ModuleToQuestion": ["A", "B"],
+}
+JOIN_TABLES = ("_CourseToDegree", "_CourseModules", "_ModuleHierarchy", "_ModuleToQuestion")
+NULLABLE = {
+    ("Course", "publishedAt"),
+    ("Discipline", "facultyId"),
+    ("LearningResource", "suggestedBy"),
+}
+
+# (table, column) -> referenced table; the referenced column is always "id".
+FOREIGN_KEYS: dict[tuple[str, str], str] = {
+    ("University", "translationId"): "Translation",
+    ("Faculty", "descriptionId"): "Translation",
+    ("Faculty", "translationId"): "Translation",
+    ("Faculty", "universityId"): "University",
+    ("Discipline", "translationId"): "Translation",
+    ("Discipline", "facultyId"): "Faculty",
+    ("Degree", "translationId"): "Translation",
+    ("Degree", "universityId"): "University",
+    ("Course", "translationId"): "Translation",
+    ("Course", "universityId"): "University",
+    ("Course", "blockId"): "Block",
+    ("BlockRelationship", "prerequisiteId"): "Block",
+    ("BlockRelationship", "postrequisiteId"): "Block",
+    ("RelationshipMetadata", "blockRelationshipId"): "BlockRelationship",
+    ("Module", "translationId"): "Translation",
+    ("Module", "blockId"): "Block",
+    ("Question", "translationId"): "Translation",
+    ("QuestionPart", "questionId"): "Question",
+    ("QuestionPart", "partQuestionId"): "Question",
+    ("Answer", "questionId"): "Question",
+    ("SelectAnswer", "translationId"): "Translation",
+    ("SelectAnswer", "answerId"): "Answer",
+    ("NumberAnswer", "answerId"): "Answer",
+    ("UnitAnswer", "answerId"): "Answer",
+    ("LearningResource", "moduleId"): "Module",
+    ("_CourseToDegree", "A"): "Course",
+    ("_CourseToDegree", "B"): "Degree",
+    ("_CourseModules", "A"): "Course",
+    ("_CourseModules", "B"): "Module",
+    ("_ModuleHierarchy", "A"): "Module",
+    ("_ModuleHierarchy", "B"): "Module",
+    ("_ModuleToQuestion", "A"): "Module",
+    ("_ModuleToQuestion", "B"): "Question",
+}
+
+# Constraint name -> (table, columns). All of them deferrable on PostgreSQL.
+UNIQUES: dict[str, tuple[str, tuple[str, ...]]] = {
+    "Translation_en_text_he_text_key": ("Translation", ("en_text", "he_text")),
+    "Faculty_translationId_universityId_key": ("Faculty", ("translationId", "universityId")),
+    "Course_translationId_universityId_key": ("Course", ("translationId", "universityId")),
+    "BlockRelationship_prerequisiteId_postrequisiteId_key": (
+        "BlockRelationship",
+        ("prerequisiteId", "postrequisiteId"),
+    ),
+    "RelationshipMetadata_key_blockRelationshipId_key": (
+        "RelationshipMetadata",
+        ("key", "blockRelationshipId"),
+    ),
+    "QuestionPart_questionId_order_key": ("QuestionPart", ("questionId", "order")),
+    "NumberAnswer_answerId_key": ("NumberAnswer", ("answerId",)),
+    "UnitAnswer_answerId_key": ("UnitAnswer", ("answerId",)),
+}
+
+ENUMS: dict[str, list[str]] = {
+    "RelationshipMetadataKey": ["REASON", "TYPE", "DESCRIPTION"],
+    "QuestionType": ["selection", "value", "void"],
+    "QuestionValidationStatus": ["ai_generated", "in_manual_review", "approved", "rejected"],
+    "Units": ["meter", "kilogram", "second", "ampere", "kelvin", "mole", "candela"],
+    "LearningResourceType": ["video"],
+}
+ENUM_COLUMNS: dict[tuple[str, str], str] = {
+    ("RelationshipMetadata", "key"): "RelationshipMetadataKey",
+    ("Question", "validationStatus"): "QuestionValidationStatus",
+    ("Question", "type"): "QuestionType",
+    ("UnitAnswer", "unit"): "Units",
+    ("LearningResource", "type"): "LearningResourceType",
+}
+
+
+def expected_delete_rule(table: str, column: str) -> str:
+    if table in JOIN_TABLES:
+        return "CASCADE"
+    if (table, column) == ("Discipline", "facultyId"):
+        return "SET NULL"
+    return "RESTRICT"
+
+
+# --- Throwaway databases ------------------------------------------------------------------
+
+
+@contextmanager
+def postgres_database(server_url: str) -> Iterator[str]:
+    """A new empty database on the server of ``server_url``, dropped on exit."""
+    server = make_url(server_url)
+    if server.drivername == "postgresql":
+        server = server.set(drivername="postgresql+psycopg")
+    name = f"seeds_test_schema_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(server, poolclass=NullPool, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE template0'))
+        try:
+            yield server.set(database=name).render_as_string(hide_password=False)
+        finally:
+            with admin.connect() as connection:
+                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    finally:
+        admin.dispose()
+
+
+@pytest.fixture(
+    params=[
+        pytest.param("sqlite", marks=pytest.mark.sqlite),
+        pytest.param("postgresql", marks=pytest.mark.postgresql),
+    ]
+)
+def database(
+    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    """URL of an empty database, also set as DATABASE_URL for Alembic's env.py."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'schema.db'}"
+        monkeypatch.setenv("DATABASE_URL", url)
+        yield url
+        return
+    server_url = os.environ.get(PG_SERVER_ENV, "").strip()
+    if not server_url:
+        pytest.skip(f"{PG_SERVER_ENV} is not set")
+    with postgres_database(server_url) as url:
+        monkeypatch.setenv("DATABASE_URL", url)
+        yield url
+
+
+# For the tests that look at what only PostgreSQL has: run them on that backend alone.
+postgresql_only = pytest.mark.parametrize(
+    "database", [pytest.param("postgresql", marks=pytest.mark.postgresql)], indirect=True
+)
+
+
+@pytest.fixture
+def alembic_cfg(database: str) -> Config:
+    """The project's Alembic configuration, seeing the schema revisions only.
+
+    ``alembic check`` insists that the database be at every head, and the data revisions
+    (branch "seeds") are a head of their own. Leaving their folder out of the version
+    locations makes ``schema@head`` the only head, so that the check compares the schema
+    alone, which is what these tests are about.
+    """
+    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    config.set_main_option("version_locations", str(PROJECT_ROOT / "migrations" / "versions"))
+    return config
+
+
+@pytest.fixture
+def engine(database: str) -> Iterator[Engine]:
+    # The project's engine factory: on SQLite it turns foreign keys on, as Alembic's runs do.
+    engine = make_engine(database)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def migrated(alembic_cfg: Config, engine: Engine) -> Engine:
+    command.upgrade(alembic_cfg, "schema@head")
+    return engine
+
+
+# --- Migration against models -------------------------------------------------------------
+
+
+def test_upgrade_leaves_no_difference_to_the_models(alembic_cfg: Config, migrated: Engine) -> None:
+    # Raises AutogenerateDiffsDetected if the models and the migrated database disagree.
+    command.check(alembic_cfg)
+
+
+def test_models_alone_create_the_contract_schema(engine: Engine) -> None:
+    # metadata.create_all must work too, deferrable uniques included on SQLite.
+    metadata.create_all(engine)
+    with engine.connect() as connection:
+        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        assert compare_metadata(context, metadata) == []
+    assert_structure(engine)
+
+
+def test_downgrade_removes_everything(alembic_cfg: Config, migrated: Engine) -> None:
+    command.downgrade(alembic_cfg, "schema@base")
+    # Every table of the schema branch is gone, the Lumina ones and any added by later
+    # schema revisions; only Alembic's own version table stays, empty.
+    inspector = sa.inspect(migrated)
+    assert set(inspector.get_table_names()) == {"alembic_version"}
+    with migrated.connect() as connection:
+        assert connection.execute(sa.text("SELECT count(*) FROM alembic_version")).scalar() == 0
+        if migrated.dialect.name == "postgresql":
+            assert postgres_enums(connection) == {}
+    # And the way back up still works after a full round trip.
+    command.upgrade(alembic_cfg, "schema@head")
+    command.check(alembic_cfg)
+
+
+# --- Migration against the contract -------------------------------------------------------
+
+
+def test_tables_columns_and_constraint_names(migrated: Engine) -> None:
+    assert_structure(migrated)
+
+
+def assert_structure(engine: Engine) -> None:
+    """Tables, columns and constraint names as the contract lists them (any dialect)."""
+    inspector = sa.inspect(engine)
+    # Later schema revisions may add tables of their own (the engine's log, for one).
+    assert set(COLUMNS) <= set(inspector.get_table_names())
+    assert set(metadata.tables) == set(COLUMNS)
+
+    for table, names in COLUMNS.items():
+        reflected = inspector.get_columns(table)
+        assert [info["name"] for info in reflected] == names, table
+        for info in reflected:
+            nullable = (table, info["name"]) in NULLABLE
+            assert info["nullable"] is nullable, (table, info["name"])
+
+        pk = inspector.get_pk_constraint(table)
+        if table in JOIN_TABLES:
+            assert pk["name"] == f"{table}_AB_pkey"
+            assert pk["constrained_columns"] == ["A", "B"]
+        else:
+            assert pk["name"] == f"{table}_pkey"
+            assert pk["constrained_columns"] == ["id"]
+
+    found_fks = {
+        (table, fk["constrained_columns"][0]): fk
+        for table in COLUMNS
+        for fk in inspector.get_foreign_keys(table)
+    }
+    assert all(len(fk["constrained_columns"]) == 1 for fk in found_fks.values())
+    assert set(found_fks) == set(FOREIGN_KEYS)
+    for (table, column), target in FOREIGN_KEYS.items():
+        fk = found_fks[table, column]
+        assert fk["name"] == f"{table}_{column}_fkey"
+        assert fk["referred_table"] == target
+        assert fk["referred_columns"] == ["id"]
+        options = {key: value.upper() for key, value in fk["options"].items()}
+        assert options.get("ondelete") == expected_delete_rule(table, column), (table, column)
+        assert options.get("onupdate") == "CASCADE", (table, column)
+
+    found_uniques = {
+        unique["name"]: (table, tuple(unique["column_names"]))
+        for table in COLUMNS
+        for unique in inspector.get_unique_constraints(table)
+    }
+    assert found_uniques == UNIQUES
+
+    # Indexes that are not just the backing of a constraint: exactly the join tables' "B".
+    found_indexes = {
+        index["name"]: (table, index["column_names"], index["unique"])
+        for table in COLUMNS
+        for index in inspector.get_indexes(table)
+        if not index.get("duplicates_constraint")
+    }
+    assert found_indexes == {f"{table}_B_index": (table, ["B"], False) for table in JOIN_TABLES}
+
+
+@postgresql_only
+def test_postgresql_types_enums_and_defaults(migrated: Engine) -> None:
+    with migrated.connect() as connection:
+        enums = postgres_enums(connection)
+        rows = connection.execute(
+            sa.text(
+                "SELECT table_name, column_name, data_type, udt_name, datetime_precision,"
+                " column_default FROM information_schema.columns"
+                " WHERE table_schema = 'public'"
+            )
+        ).all()
+    assert {name: enums.get(name) for name in ENUMS} == ENUMS
+    columns = {(row.table_name, row.column_name): row for row in rows if row.table_name in COLUMNS}
+    assert set(columns) == {(table, name) for table, names in COLUMNS.items() for name in names}
+
+    def data_type(table: str, column: str) -> str:
+        if (table, column) in ENUM_COLUMNS:
+            return "USER-DEFINED"
+        special = {
+            ("Course", "publishedAt"): "timestamp without time zone",
+            ("QuestionPart", "order"): "integer",
+            ("SelectAnswer", "isCorrect"): "boolean",
+            ("NumberAnswer", "value"): "double precision",
+            ("UnitAnswer", "value"): "double precision",
+            ("LearningResource", "relevance"): "double precision",
+        }
+        return special.get((table, column), "text")
+
+    for (table, column), row in columns.items():
+        assert row.data_type == data_type(table, column), (table, column)
+        if (table, column) in ENUM_COLUMNS:
+            assert row.udt_name == ENUM_COLUMNS[table, column]
+    assert columns["Course", "publishedAt"].datetime_precision == 3
+
+    defaults = {key: row.column_default for key, row in columns.items() if row.column_default}
+    assert defaults == {
+        ("Question", "validationStatus"): "'ai_generated'::\"QuestionValidationStatus\"",
+        ("LearningResource", "relevance"): "0.0",
+    }
+
+
+@postgresql_only
+def test_postgresql_unique_constraints_are_deferrable(migrated: Engine) -> None:
+    with migrated.connect() as connection:
+        rows = connection.execute(
+            sa.text(
+                "SELECT c.conname, c.condeferrable, c.condeferred, t.relname FROM pg_constraint c"
+                " JOIN pg_class t ON t.oid = c.conrelid"
+                " WHERE c.contype = 'u' AND c.connamespace = 'public'::regnamespace"
+            )
+        ).all()
+    found = {
+        row.conname: (row.condeferrable, row.condeferred) for row in rows if row.relname in COLUMNS
+    }
+    assert found == dict.fromkeys(UNIQUES, (True, False))
+
+
+@postgresql_only
+def test_postgresql_row_can_be_rekeyed_with_deferred_constraints(migrated: Engine) -> None:
+    insert = sa.text("INSERT INTO \"Translation\" VALUES (:id, 'Physics', 'פיזיקה')")
+    with migrated.begin() as connection:
+        connection.execute(insert, {"id": "old"})
+    # Checked immediately by default...
+    with pytest.raises(sa.exc.IntegrityError), migrated.begin() as connection:
+        connection.execute(insert, {"id": "new"})
+    # ...but a transaction that defers the checks may hold both rows until it ends.
+    with migrated.begin() as connection:
+        connection.execute(sa.text("SET CONSTRAINTS ALL DEFERRED"))
+        connection.execute(insert, {"id": "new"})
+        connection.execute(sa.text("DELETE FROM \"Translation\" WHERE id = 'old'"))
+    with migrated.connect() as connection:
+        ids = connection.execute(sa.text('SELECT id FROM "Translation"')).scalars().all()
+    assert ids == ["new"]
+
+
+def test_enum_columns_reject_unknown_labels(migrated: Engine) -> None:
+    # A native enum on PostgreSQL, a CHECK constraint on SQLite: both refuse a stray label.
+    with migrated.begin() as connection:
+        connection.execute(sa.text("INSERT INTO \"Translation\" VALUES ('t', 'Q', 'ש')"))
+        connection.execute(
+            sa.text(
+                "INSERT INTO \"Question\" (id, \"translationId\", type) VALUES ('q', 't', 'void')"
+            )
+        )
+    bad = sa.text(
+        "INSERT INTO \"Question\" (id, \"translationId\", type) VALUES ('q2', 't', 'boolean')"
+    )
+    with pytest.raises(sa.exc.DBAPIError), migrated.begin() as connection:
+        connection.execute(bad)
+    with migrated.connect() as connection:
+        status = connection.execute(
+            sa.text('SELECT "validationStatus" FROM "Question" WHERE id = \'q\'')
+        ).scalar()
+    assert status == "ai_generated"
+
+
+def postgres_enums(connection: sa.Connection) -> dict[str, list[str]]:
+    """Enum types of the public schema with their labels in declaration order."""
+    rows = connection.execute(
+        sa.text(
+            "SELECT t.typname, e.enumlabel FROM pg_type t"
+            " JOIN pg_enum e ON e.enumtypid = t.oid"
+            " WHERE t.typnamespace = 'public'::regnamespace"
+            " ORDER BY t.typname, e.enumsortorder"
+        )
+    ).all()
+    enums: dict[str, list[str]] = {}
+    for row in rows:
+        enums.setdefault(row.typname, []).append(row.enumlabel)
+    return enums
