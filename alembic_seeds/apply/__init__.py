@@ -1,0 +1,1 @@
+"""Executing change sets on a database connection."""

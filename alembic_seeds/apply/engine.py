@@ -1,0 +1,511 @@
+"""Applying a ``ChangeSet`` to a database, set-based.
+
+For every table with changes, the rows go into temporary staging tables in one bulk
+statement (COPY on PostgreSQL, one executemany elsewhere); everything else is one
+set-based statement per table and kind of change. So the number of statements grows with
+the number of tables, never with the number of rows.
+
+First every table is staged and checked against the database (drift: rows that do not
+match the change's before-image; conflicts: inserts that meet a different row). Only when
+the checks allow it is anything written: inserts and updates parents first, then deletes
+children first.
+"""
+
+from __future__ import annotations
+
+import enum
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+from sqlalchemy.schema import CreateTable, DropTable
+
+from alembic_seeds.apply.order import parents_first
+from alembic_seeds.apply.report import ApplyReport, TableReport
+from alembic_seeds.apply.values import from_database, to_database
+from alembic_seeds.changeset import ChangeSet, Row, TableChanges, same_value
+
+
+class DriftPolicy(enum.StrEnum):
+    """What to do with rows that are not as the change set expects them."""
+
+    ERROR = "error"  # stop before writing anything (the default)
+    OVERWRITE = "overwrite"  # write the change set's values anyway
+    SKIP = "skip"  # leave those rows as they are, apply the rest
+
+
+@dataclass(frozen=True)
+class Mismatch:
+    """A row of the database that differs from what a change expects."""
+
+    table: str
+    key: Row
+    kind: str  # "conflict" (insert meets another row), "changed" or "missing"
+    columns: tuple[tuple[str, Any, Any], ...] = ()  # (column, database value, expected value)
+
+    def __str__(self) -> str:
+        key = ", ".join(f"{name}={value!r}" for name, value in self.key.items())
+        if self.kind == "missing":
+            return f"{self.table} {key}: row is missing from the database"
+        what = "insert meets a different row" if self.kind == "conflict" else "row was changed"
+        details = "; ".join(
+            f"{column}: database has {db!r}, expected {want!r}" for column, db, want in self.columns
+        )
+        return f"{self.table} {key}: {what}: {details}"
+
+
+class DriftError(RuntimeError):
+    """Rows in the database differ from the change set; nothing was written."""
+
+    def __init__(self, mismatches: Sequence[Mismatch], context: str = "") -> None:
+        self.mismatches = list(mismatches)
+        head = f"{context}: " if context else ""
+        lines = [f"{head}{len(self.mismatches)} row(s) differ from what the change set expects"]
+        lines += [f"  {mismatch}" for mismatch in self.mismatches]
+        lines.append("  nothing was written; -x seeds_drift=overwrite or =skip choose otherwise")
+        super().__init__("\n".join(lines))
+
+
+def apply_changes(
+    connection: Connection,
+    metadata: sa.MetaData,
+    changes: ChangeSet,
+    policy: DriftPolicy = DriftPolicy.ERROR,
+    context: str = "",
+) -> ApplyReport:
+    """Apply ``changes`` inside the connection's current transaction."""
+    return _Apply(connection, metadata, changes, policy, context).run()
+
+
+@dataclass
+class _Staged:
+    """The staging tables of one target table, and what the checks found."""
+
+    target: sa.Table
+    changes: TableChanges
+    report: TableReport
+    inserts: sa.Table | None = None
+    updates: sa.Table | None = None
+    deletes: sa.Table | None = None
+    update_columns: list[str] = field(default_factory=list)
+    mismatches: list[Mismatch] = field(default_factory=list)
+
+
+class _Apply:
+    def __init__(
+        self,
+        connection: Connection,
+        metadata: sa.MetaData,
+        changes: ChangeSet,
+        policy: DriftPolicy,
+        context: str,
+    ) -> None:
+        self.connection = connection
+        self.metadata = metadata
+        self.changes = changes
+        self.policy = policy
+        self.context = context
+        self.postgresql = connection.dialect.name == "postgresql"
+        self.staging_metadata = sa.MetaData()
+        self.serial = 0
+
+    def run(self) -> ApplyReport:
+        started = time.perf_counter()
+        for name in self.changes.tables:
+            if name not in self.metadata.tables:
+                raise KeyError(f"change set names table {name!r}, which the metadata lacks")
+        order = parents_first(self.metadata, [n for n, c in self.changes.tables.items() if c])
+        # On any error the caller rolls the transaction back, staging tables included.
+        staged = [self._stage(name) for name in order]
+        mismatches = [m for table in staged for m in table.mismatches]
+        if mismatches and self.policy is DriftPolicy.ERROR:
+            raise DriftError(mismatches, self.context)
+        if any(table.changes.inserts or table.changes.deletes for table in staged):
+            self._defer_constraints(staged[0].report if staged else None)
+        for table in staged:
+            self._write_inserts_and_updates(table)
+        for table in reversed(staged):
+            self._write_deletes(table)
+        for table in staged:
+            self._drop_staging(table)
+        return ApplyReport(
+            tables=[table.report for table in staged],
+            mismatches=[m for table in staged for m in table.mismatches],
+            policy=self.policy.value,
+            seconds=time.perf_counter() - started,
+        )
+
+    # -- staging and checks ------------------------------------------------------------
+
+    def _stage(self, name: str) -> _Staged:
+        target = self.metadata.tables[name]
+        changes = self.changes.tables[name]
+        staged = _Staged(target, changes, TableReport(name))
+        with self._timed(staged.report):
+            if changes.inserts:
+                staged.inserts = self._staging_table(target, target.columns.keys(), ())
+                self._fill(
+                    staged, staged.inserts, (self._full_row(target, r) for r in changes.inserts)
+                )
+                self._check_inserts(staged)
+            if changes.updates:
+                columns = sorted({c for u in changes.updates for c in u.after})
+                staged.update_columns = columns
+                keys = [c.name for c in target.primary_key]
+                staged.updates = self._staging_table(target, keys + columns, columns)
+                self._fill(
+                    staged, staged.updates, self._update_rows(target, changes, keys, columns)
+                )
+                self._check_updates(staged)
+            if changes.deletes:
+                staged.deletes = self._staging_table(target, target.columns.keys(), ())
+                self._fill(
+                    staged, staged.deletes, (self._full_row(target, r) for r in changes.deletes)
+                )
+                self._check_deletes(staged)
+        return staged
+
+    def _staging_table(
+        self, target: sa.Table, columns: Sequence[str], with_before: Sequence[str]
+    ) -> sa.Table:
+        """A temporary table with a column ``v<i>`` per target column (new value) and,
+        for updates, ``b<i>`` (value before) and ``s<i>`` (changed or not).
+
+        Names are generated, never taken from the target, so no name reaches SQL unquoted.
+        """
+        self.serial += 1
+        staging_columns: list[sa.Column[Any]] = []
+        for column_name in columns:
+            index = target.columns.keys().index(column_name)
+            column_type = _staging_type(target.c[column_name].type)
+            staging_columns.append(sa.Column(f"v{index}", column_type, key=column_name))
+            if column_name in with_before:
+                staging_columns.append(
+                    sa.Column(
+                        f"b{index}",
+                        _staging_type(target.c[column_name].type),
+                        key=f"before:{column_name}",
+                    )
+                )
+                staging_columns.append(sa.Column(f"s{index}", sa.Boolean, key=f"set:{column_name}"))
+        table = sa.Table(
+            f"seeds_staging_{self.serial}",
+            self.staging_metadata,
+            *staging_columns,
+            prefixes=["TEMPORARY"],
+        )
+        self._execute(None, CreateTable(table))
+        return table
+
+    def _fill(self, staged: _Staged, staging: sa.Table, rows: Iterator[dict[str, Any]]) -> None:
+        if self.postgresql:
+            self._copy(staging, rows)
+        else:
+            batch = list(rows)
+            self._execute(staged.report, staging.insert(), batch)
+            return
+        staged.report.statements += 1
+        self._execute(staged.report, sa.text(f"ANALYZE {self._quoted(staging)}"))
+
+    def _copy(self, staging: sa.Table, rows: Iterator[dict[str, Any]]) -> None:
+        driver = self.connection.connection.driver_connection
+        assert driver is not None
+        names = ", ".join(self._quote(c.name) for c in staging.columns)
+        keys = [c.key for c in staging.columns]
+        statement = f"COPY {self._quoted(staging)} ({names}) FROM STDIN"
+        with driver.cursor() as cursor, cursor.copy(statement) as copy:
+            for row in rows:
+                copy.write_row([row[key] for key in keys])
+
+    def _full_row(self, target: sa.Table, row: Row) -> dict[str, Any]:
+        return {c.name: to_database(c, row.get(c.name)) for c in target.columns}
+
+    def _update_rows(
+        self, target: sa.Table, changes: TableChanges, keys: list[str], columns: list[str]
+    ) -> Iterator[dict[str, Any]]:
+        for update in changes.updates:
+            row: dict[str, Any] = {k: to_database(target.c[k], update.key[k]) for k in keys}
+            for column in columns:
+                changed = column in update.after
+                row[column] = to_database(target.c[column], update.after.get(column))
+                row[f"before:{column}"] = to_database(target.c[column], update.before.get(column))
+                row[f"set:{column}"] = changed
+            yield row
+
+    def _matches(self, target: sa.Table, staging: sa.Table) -> sa.ColumnElement[bool]:
+        return sa.and_(*(target.c[c.name] == staging.c[c.name] for c in target.primary_key))
+
+    def _check_inserts(self, staged: _Staged) -> None:
+        target, staging = staged.target, staged.inserts
+        assert staging is not None
+        differs = (
+            sa.or_(
+                *(
+                    target.c[c.name].is_distinct_from(staging.c[c.name])
+                    for c in target.columns
+                    if not c.primary_key
+                )
+            )
+            if len(target.columns) > len(target.primary_key)
+            else sa.false()
+        )
+        found = self._execute(
+            staged.report,
+            sa.select(
+                *(staging.c[c.name].label(f"new_{i}") for i, c in enumerate(target.columns)),
+                *(target.c[c.name].label(f"db_{i}") for i, c in enumerate(target.columns)),
+                differs.label("differs"),
+            ).select_from(staging.join(target, self._matches(target, staging))),
+        ).all()
+        for row in found:
+            if not row.differs:
+                staged.report.unchanged += 1
+                continue
+            staged.mismatches.append(self._mismatch(target, row, "conflict", target.columns.keys()))
+
+    def _check_updates(self, staged: _Staged) -> None:
+        target, staging = staged.target, staged.updates
+        assert staging is not None
+        keys = [c.name for c in target.primary_key]
+        drifted = sa.or_(
+            target.c[keys[0]].is_(None),
+            *(
+                sa.and_(
+                    staging.c[f"set:{column}"],
+                    target.c[column].is_distinct_from(staging.c[f"before:{column}"]),
+                )
+                for column in staged.update_columns
+            ),
+        )
+        found = self._execute(
+            staged.report,
+            sa.select(
+                *(staging.c[k].label(f"key_{k}") for k in keys),
+                target.c[keys[0]].label("present"),
+                *(
+                    staging.c[f"set:{c}"].label(f"set_{i}")
+                    for i, c in enumerate(staged.update_columns)
+                ),
+                *(
+                    staging.c[f"before:{c}"].label(f"before_{i}")
+                    for i, c in enumerate(staged.update_columns)
+                ),
+                *(target.c[c].label(f"db_{i}") for i, c in enumerate(staged.update_columns)),
+            )
+            .select_from(staging.outerjoin(target, self._matches(target, staging)))
+            .where(drifted),
+        ).all()
+        for row in found:
+            key = {k: from_database(target.c[k], getattr(row, f"key_{k}")) for k in keys}
+            if row.present is None:
+                staged.mismatches.append(Mismatch(target.name, key, "missing"))
+                continue
+            columns = tuple(
+                (
+                    column,
+                    from_database(target.c[column], getattr(row, f"db_{i}")),
+                    from_database(target.c[column], getattr(row, f"before_{i}")),
+                )
+                for i, column in enumerate(staged.update_columns)
+                if getattr(row, f"set_{i}")
+                and not same_value(
+                    from_database(target.c[column], getattr(row, f"db_{i}")),
+                    from_database(target.c[column], getattr(row, f"before_{i}")),
+                )
+            )
+            staged.mismatches.append(Mismatch(target.name, key, "changed", columns))
+
+    def _check_deletes(self, staged: _Staged) -> None:
+        target, staging = staged.target, staged.deletes
+        assert staging is not None
+        keys = [c.name for c in target.primary_key]
+        drifted = sa.or_(
+            target.c[keys[0]].is_(None),
+            *(
+                target.c[c.name].is_distinct_from(staging.c[c.name])
+                for c in target.columns
+                if not c.primary_key
+            ),
+        )
+        found = self._execute(
+            staged.report,
+            sa.select(
+                *(staging.c[c.name].label(f"new_{i}") for i, c in enumerate(target.columns)),
+                *(target.c[c.name].label(f"db_{i}") for i, c in enumerate(target.columns)),
+                target.c[keys[0]].label("present"),
+            )
+            .select_from(staging.outerjoin(target, self._matches(target, staging)))
+            .where(drifted),
+        ).all()
+        for row in found:
+            if row.present is None:
+                key = {
+                    k: from_database(
+                        target.c[k], getattr(row, f"new_{target.columns.keys().index(k)}")
+                    )
+                    for k in keys
+                }
+                staged.mismatches.append(Mismatch(target.name, key, "missing"))
+            else:
+                staged.mismatches.append(
+                    self._mismatch(target, row, "changed", target.columns.keys())
+                )
+
+    def _mismatch(self, target: sa.Table, row: Any, kind: str, names: Sequence[str]) -> Mismatch:
+        columns = list(target.columns)
+        key = {
+            c.name: from_database(c, getattr(row, f"new_{columns.index(c)}"))
+            for c in target.primary_key
+        }
+        differing = []
+        for i, column in enumerate(columns):
+            if column.primary_key:
+                continue
+            db = from_database(column, getattr(row, f"db_{i}"))
+            want = from_database(column, getattr(row, f"new_{i}"))
+            if not same_value(db, want):
+                differing.append((column.name, db, want))
+        return Mismatch(target.name, key, kind, tuple(differing))
+
+    # -- writes ------------------------------------------------------------------------
+
+    def _defer_constraints(self, report: TableReport | None) -> None:
+        # Lets a row be re-keyed in one revision: the new row is inserted while the old
+        # one still holds its unique values, and the old one is deleted afterwards.
+        if self.postgresql:
+            self._execute(report, sa.text("SET CONSTRAINTS ALL DEFERRED"))
+
+    def _write_inserts_and_updates(self, staged: _Staged) -> None:
+        target = staged.target
+        with self._timed(staged.report):
+            if staged.inserts is not None:
+                staging = staged.inserts
+                exists = sa.exists().where(self._matches(target, staging))
+                result = self._execute(
+                    staged.report,
+                    target.insert().from_select(
+                        list(target.columns.keys()),
+                        sa.select(*(staging.c[c.name] for c in target.columns)).where(~exists),
+                    ),
+                )
+                staged.report.inserted += max(result.rowcount, 0)
+                conflicts = [m for m in staged.mismatches if m.kind == "conflict"]
+                if conflicts and self.policy is DriftPolicy.OVERWRITE:
+                    values = {
+                        c.name: staging.c[c.name] for c in target.columns if not c.primary_key
+                    }
+                    result = self._execute(
+                        staged.report,
+                        target.update().where(self._matches(target, staging)).values(values),
+                    )
+                    staged.report.overwritten += len(conflicts)
+                    staged.report.unchanged -= max(result.rowcount, 0) - len(conflicts)
+                else:
+                    staged.report.skipped += len(conflicts)
+            if staged.updates is not None:
+                self._write_updates(staged, staged.updates)
+
+    def _write_updates(self, staged: _Staged, staging: sa.Table) -> None:
+        target = staged.target
+        condition = self._matches(target, staging)
+        drifted = [m for m in staged.mismatches if m.kind != "conflict"]
+        if drifted and self.policy is DriftPolicy.SKIP:
+            condition = sa.and_(
+                condition,
+                *(
+                    sa.or_(
+                        ~staging.c[f"set:{column}"],
+                        target.c[column].is_not_distinct_from(staging.c[f"before:{column}"]),
+                    )
+                    for column in staged.update_columns
+                ),
+            )
+            staged.report.skipped += len(drifted)
+        elif drifted:
+            staged.report.overwritten += len([m for m in drifted if m.kind != "missing"])
+            staged.report.skipped += len([m for m in drifted if m.kind == "missing"])
+        values = {
+            column: sa.case((staging.c[f"set:{column}"], staging.c[column]), else_=target.c[column])
+            for column in staged.update_columns
+        }
+        result = self._execute(staged.report, target.update().where(condition).values(values))
+        staged.report.updated += max(result.rowcount, 0)
+
+    def _write_deletes(self, staged: _Staged) -> None:
+        if staged.deletes is None:
+            return
+        target, staging = staged.target, staged.deletes
+        with self._timed(staged.report):
+            condition = self._matches(target, staging)
+            drifted = [m for m in staged.mismatches if m.kind == "changed"]
+            if drifted and self.policy is DriftPolicy.SKIP:
+                condition = sa.and_(
+                    condition,
+                    *(
+                        target.c[c.name].is_not_distinct_from(staging.c[c.name])
+                        for c in target.columns
+                        if not c.primary_key
+                    ),
+                )
+                staged.report.skipped += len(drifted)
+            elif drifted:
+                staged.report.overwritten += len(drifted)
+            staged.report.skipped += len([m for m in staged.mismatches if m.kind == "missing"])
+            result = self._execute(
+                staged.report, target.delete().where(sa.exists().where(condition))
+            )
+            staged.report.deleted += max(result.rowcount, 0)
+
+    def _drop_staging(self, staged: _Staged) -> None:
+        for staging in (staged.inserts, staged.updates, staged.deletes):
+            if staging is not None:
+                self._execute(staged.report, DropTable(staging))
+
+    # -- plumbing ----------------------------------------------------------------------
+
+    def _execute(
+        self, report: TableReport | None, statement: Any, parameters: Any = None
+    ) -> sa.CursorResult[Any]:
+        if report is not None:
+            report.statements += 1
+        # Row counts of INSERT ... SELECT are only kept when asked for.
+        options = {"preserve_rowcount": True}
+        if parameters is None:
+            return self.connection.execute(statement, execution_options=options)
+        return self.connection.execute(statement, parameters, execution_options=options)
+
+    def _timed(self, report: TableReport) -> _Timer:
+        return _Timer(report)
+
+    def _quote(self, name: str) -> str:
+        return self.connection.dialect.identifier_preparer.quote(name)
+
+    def _quoted(self, table: sa.Table) -> str:
+        return self.connection.dialect.identifier_preparer.format_table(table)
+
+
+class _Timer:
+    def __init__(self, report: TableReport) -> None:
+        self.report = report
+        self.started = 0.0
+
+    def __enter__(self) -> None:
+        self.started = time.perf_counter()
+
+    def __exit__(self, *_: object) -> None:
+        self.report.seconds += time.perf_counter() - self.started
+
+
+def _staging_type(column_type: sa.types.TypeEngine[Any]) -> sa.types.TypeEngine[Any]:
+    """The column type for staging: enum types by name only (never created, no CHECK)."""
+    if isinstance(column_type, sa.Enum):
+        return sa.Enum(
+            *column_type.enums,
+            name=column_type.name,
+            native_enum=column_type.native_enum,
+            create_constraint=False,
+        )
+    return column_type

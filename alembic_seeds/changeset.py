@@ -1,0 +1,281 @@
+"""Change sets: the difference between two states of reference data.
+
+This layer knows plain Python only. A state is a ``Dataset``: for each table (by its name
+in the database) the rows keyed by primary key, each row a dict from column name to a
+JSON-compatible value. A ``ChangeSet`` holds, per table, the rows to insert, the rows to
+update (changed columns only, with their values before and after) and the rows to delete
+(with their whole before-image), so that it can be inverted exactly.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+Row = dict[str, Any]
+Key = tuple[Any, ...]
+Dataset = dict[str, dict[Key, Row]]
+PrimaryKeys = Mapping[str, tuple[str, ...]]
+
+#: Prefix of every checksum, so that a change of the canonical form can be told apart.
+CHECKSUM_VERSION = "v1"
+
+
+@dataclass(frozen=True)
+class RowUpdate:
+    """One row whose non-key columns change: ``before`` and ``after`` hold those columns only."""
+
+    key: Row
+    before: Row
+    after: Row
+
+    def inverse(self) -> RowUpdate:
+        return RowUpdate(self.key, self.after, self.before)
+
+
+@dataclass
+class TableChanges:
+    inserts: list[Row] = field(default_factory=list)
+    updates: list[RowUpdate] = field(default_factory=list)
+    deletes: list[Row] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.inserts or self.updates or self.deletes)
+
+    def inverse(self) -> TableChanges:
+        return TableChanges(
+            inserts=list(self.deletes),
+            updates=[update.inverse() for update in self.updates],
+            deletes=list(self.inserts),
+        )
+
+    @property
+    def size(self) -> int:
+        return len(self.inserts) + len(self.updates) + len(self.deletes)
+
+
+@dataclass
+class ChangeSet:
+    """Per table changes; tables without changes are absent."""
+
+    tables: dict[str, TableChanges] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return any(self.tables.values())
+
+    def inverse(self) -> ChangeSet:
+        return ChangeSet({name: changes.inverse() for name, changes in self.tables.items()})
+
+    @property
+    def size(self) -> int:
+        return sum(changes.size for changes in self.tables.values())
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        return {
+            name: {
+                "inserted": len(changes.inserts),
+                "updated": len(changes.updates),
+                "deleted": len(changes.deletes),
+            }
+            for name, changes in sorted(self.tables.items())
+        }
+
+    def checksum(self) -> str:
+        """A digest of the canonical form: equal change sets give equal checksums."""
+        digest = hashlib.sha256()
+        for line in canonical_lines(self):
+            digest.update(line.encode("utf-8"))
+            digest.update(b"\n")
+        return f"{CHECKSUM_VERSION}:{digest.hexdigest()}"
+
+
+def row_key(row: Mapping[str, Any], key_columns: tuple[str, ...]) -> Key:
+    return tuple(row[column] for column in key_columns)
+
+
+def diff(desired: Dataset, current: Dataset, primary_keys: PrimaryKeys) -> ChangeSet:
+    """The change set that turns ``current`` into ``desired``.
+
+    Rows are matched by primary key, so a change of any other column is an update of
+    that row, never a delete plus an insert.
+    """
+    changes = ChangeSet()
+    for table in sorted(set(desired) | set(current)):
+        want = desired.get(table, {})
+        have = current.get(table, {})
+        key_columns = primary_keys[table]
+        table_changes = TableChanges()
+        for key in sorted(want.keys() - have.keys(), key=_sort_key):
+            table_changes.inserts.append(dict(want[key]))
+        for key in sorted(want.keys() & have.keys(), key=_sort_key):
+            update = _row_update(have[key], want[key], key_columns)
+            if update is not None:
+                table_changes.updates.append(update)
+        for key in sorted(have.keys() - want.keys(), key=_sort_key):
+            table_changes.deletes.append(dict(have[key]))
+        if table_changes:
+            changes.tables[table] = table_changes
+    return changes
+
+
+def _row_update(before: Row, after: Row, key_columns: tuple[str, ...]) -> RowUpdate | None:
+    changed = [
+        column
+        for column in sorted(set(before) | set(after))
+        if column not in key_columns and not same_value(before.get(column), after.get(column))
+    ]
+    if not changed:
+        return None
+    return RowUpdate(
+        key={column: after[column] for column in key_columns},
+        before={column: before.get(column) for column in changed},
+        after={column: after.get(column) for column in changed},
+    )
+
+
+def same_value(left: Any, right: Any) -> bool:
+    """Equality as the database sees it: ``1 == True`` is not the same value."""
+    return (type(left) is type(right) and left == right) or (
+        isinstance(left, int | float)
+        and isinstance(right, int | float)
+        and not isinstance(left, bool)
+        and not isinstance(right, bool)
+        and float(left) == float(right)
+    )
+
+
+def apply_to_dataset(state: Dataset, changes: ChangeSet, primary_keys: PrimaryKeys) -> None:
+    """Replay ``changes`` on an in-memory state (offline replay of revisions).
+
+    Raises ``ReplayError`` when a change does not fit the state, the offline twin of drift.
+    """
+    for table, table_changes in changes.tables.items():
+        rows = state.setdefault(table, {})
+        key_columns = primary_keys[table]
+        for row in table_changes.deletes:
+            key = row_key(row, key_columns)
+            if rows.get(key) != row:
+                raise ReplayError(f"{table} {_show_key(key)}: delete does not match the state")
+            del rows[key]
+        for update in table_changes.updates:
+            key = row_key(update.key, key_columns)
+            existing = rows.get(key)
+            if existing is None or any(
+                not same_value(existing.get(column), value)
+                for column, value in update.before.items()
+            ):
+                raise ReplayError(f"{table} {_show_key(key)}: update does not match the state")
+            rows[key] = {**existing, **update.after}
+        for row in table_changes.inserts:
+            key = row_key(row, key_columns)
+            if key in rows and rows[key] != row:
+                raise ReplayError(f"{table} {_show_key(key)}: insert meets a different row")
+            rows[key] = dict(row)
+
+
+class ReplayError(ValueError):
+    """A change set does not apply to the state it is replayed on."""
+
+
+def _show_key(key: Key) -> str:
+    return ", ".join(repr(part) for part in key)
+
+
+def _sort_key(key: Key) -> tuple[tuple[int, str], ...]:
+    # Keys may mix None, numbers and text; sort them by a type tag and their text form.
+    return tuple((0, "") if part is None else (1, str(part)) for part in key)
+
+
+# ---------------------------------------------------------------------------------------
+# Canonical text form: one JSON object per line, used by sidecar files and checksums.
+
+
+def canonical_lines(changes: ChangeSet) -> Iterator[str]:
+    """One line per change, in a stable order: table name, then operation, then key order."""
+    for table in sorted(changes.tables):
+        table_changes = changes.tables[table]
+        for row in table_changes.inserts:
+            yield _dumps({"table": table, "op": "insert", "row": _sorted(row)})
+        for update in table_changes.updates:
+            yield _dumps(
+                {
+                    "table": table,
+                    "op": "update",
+                    "key": _sorted(update.key),
+                    "before": _sorted(update.before),
+                    "after": _sorted(update.after),
+                }
+            )
+        for row in table_changes.deletes:
+            yield _dumps({"table": table, "op": "delete", "row": _sorted(row)})
+
+
+def from_canonical_lines(lines: Iterable[tuple[int, str]], source: str) -> ChangeSet:
+    """Parse numbered lines written by ``canonical_lines``; errors name ``source:line``."""
+    changes = ChangeSet()
+    for number, text in lines:
+        if not text.strip():
+            continue
+        try:
+            entry = json.loads(text)
+            table_changes = changes.tables.setdefault(entry["table"], TableChanges())
+            op = entry["op"]
+            if op == "insert":
+                table_changes.inserts.append(entry["row"])
+            elif op == "update":
+                table_changes.updates.append(
+                    RowUpdate(entry["key"], entry["before"], entry["after"])
+                )
+            elif op == "delete":
+                table_changes.deletes.append(entry["row"])
+            else:
+                raise ValueError(f"unknown op {op!r}")
+        except (ValueError, KeyError, TypeError) as error:
+            raise ChangeSetFormatError(f"{source}:{number}: malformed change: {error}") from None
+    return changes
+
+
+class ChangeSetFormatError(ValueError):
+    """A stored change set cannot be read."""
+
+
+def to_document(changes: ChangeSet) -> dict[str, Any]:
+    """The change set as plain data, for embedding in a revision file."""
+    return {
+        table: {
+            "inserts": table_changes.inserts,
+            "updates": [
+                {"key": u.key, "before": u.before, "after": u.after} for u in table_changes.updates
+            ],
+            "deletes": table_changes.deletes,
+        }
+        for table, table_changes in sorted(changes.tables.items())
+    }
+
+
+def from_document(document: Mapping[str, Any]) -> ChangeSet:
+    return ChangeSet(
+        {
+            table: TableChanges(
+                inserts=[dict(row) for row in entry.get("inserts", [])],
+                updates=[
+                    RowUpdate(dict(u["key"]), dict(u["before"]), dict(u["after"]))
+                    for u in entry.get("updates", [])
+                ],
+                deletes=[dict(row) for row in entry.get("deletes", [])],
+            )
+            for table, entry in document.items()
+        }
+    )
+
+
+def _sorted(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {column: row[column] for column in sorted(row)}
+
+
+def _dumps(value: Any) -> str:
+    # Key order is fixed by the caller (table, op, then the row's columns sorted by name).
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))

@@ -1,0 +1,1 @@
+"""Reading, validating and writing the ``seeddata/`` folder (the desired state)."""

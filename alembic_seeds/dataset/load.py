@@ -1,0 +1,473 @@
+"""Reading ``seeddata/`` into a validated ``Dataset``, before any connection is opened.
+
+Every problem found is reported as ``path:line: rule: detail``; all of them are collected
+before giving up, so one run shows everything there is to fix.
+"""
+
+from __future__ import annotations
+
+import graphlib
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from alembic_seeds.changeset import Dataset, Key
+from alembic_seeds.dataset.columns import ValueProblem, check_value
+from alembic_seeds.dataset.labels import Labeler
+from alembic_seeds.dataset.spec import FileSpec, Links, Owned, Ref, RowSpec, SeedSpec, Value
+
+Origin = tuple[str, int]
+
+
+@dataclass(frozen=True, order=True)
+class Problem:
+    path: str
+    line: int
+    rule: str
+    detail: str
+
+    def __str__(self) -> str:
+        return f"{self.path}:{self.line}: {self.rule}: {self.detail}"
+
+
+class DatasetError(Exception):
+    """``seeddata/`` holds problems; nothing may be written."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = sorted(set(problems))
+        super().__init__("\n".join(str(problem) for problem in self.problems))
+
+
+@dataclass
+class LoadedDataset:
+    rows: Dataset
+    #: Where each row was written: (path, line) by table and key.
+    origins: dict[str, dict[Key, Origin]]
+
+
+def primary_keys(metadata: sa.MetaData, tables: list[str]) -> dict[str, tuple[str, ...]]:
+    return {name: tuple(c.name for c in metadata.tables[name].primary_key) for name in tables}
+
+
+def read_lines(path: Path, shown: str) -> Iterator[tuple[int, str]]:
+    """Numbered lines of a UTF-8 text file; encoding problems raise ``DatasetError``."""
+    data = path.read_bytes()
+    if data.startswith(b"\xef\xbb\xbf"):
+        raise DatasetError([Problem(shown, 1, "malformed", "file starts with a byte order mark")])
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        line = data.count(b"\n", 0, error.start) + 1
+        raise DatasetError(
+            [Problem(shown, line, "malformed", f"invalid UTF-8 at byte {error.start}")]
+        ) from None
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()  # the newline that ends the last line
+    yield from enumerate(lines, start=1)
+
+
+@dataclass
+class _PendingRef:
+    table: str
+    key: Key
+    column: str
+    target: str
+    value: Any  # a label (str) or an id
+    by_id: bool
+    origin: Origin
+    name: str
+
+
+@dataclass
+class _PendingLinks:
+    kind: Links
+    own_key: Key
+    values: list[Any]
+    origin: Origin
+    name: str
+
+
+@dataclass
+class _ParsedRow:
+    row: dict[str, Any] = field(default_factory=dict)
+    refs: list[tuple[str, Ref, Any, bool]] = field(default_factory=list)
+    links: list[tuple[str, Links, list[Any]]] = field(default_factory=list)
+    owned: list[tuple[Owned, str]] = field(default_factory=list)
+
+
+@dataclass
+class _Loader:
+    spec: SeedSpec
+    metadata: sa.MetaData
+    folder: Path
+    shown_folder: str
+    dataset: Dataset = field(default_factory=dict)
+    origins: dict[str, dict[Key, Origin]] = field(default_factory=dict)
+    problems: list[Problem] = field(default_factory=list)
+    refs: list[_PendingRef] = field(default_factory=list)
+    links: list[_PendingLinks] = field(default_factory=list)
+    broken: set[tuple[str, Key]] = field(default_factory=set)
+    indexes: dict[str, dict[str, list[Key]]] = field(default_factory=dict)
+
+    def load(self) -> LoadedDataset:
+        for table in self.spec.tables():
+            self.dataset[table] = {}
+            self.origins[table] = {}
+        for file in self.spec.files:
+            self._read_file(file)
+        labeler = Labeler(self.spec, self.dataset)
+        self._resolve_refs(labeler)
+        self._resolve_links(labeler)
+        self._check_unique_labels(labeler)
+        self._check_foreign_keys()
+        if self.problems:
+            raise DatasetError(self.problems)
+        return LoadedDataset(self.dataset, self.origins)
+
+    # -- reading ---------------------------------------------------------------------
+
+    def _read_file(self, file: FileSpec) -> None:
+        path = self.folder / file.path
+        shown = f"{self.shown_folder}/{file.path}"
+        if not path.exists():
+            return
+        try:
+            lines = list(read_lines(path, shown))
+        except DatasetError as error:
+            self.problems.extend(error.problems)
+            return
+        if not lines:
+            self._problem((shown, 1), "malformed", "empty file (delete it to have no rows)")
+        for number, text in lines:
+            origin = (shown, number)
+            if not text.strip():
+                self._problem(origin, "malformed", "blank line (one row per line)")
+                continue
+            try:
+                value = json.loads(
+                    text, object_pairs_hook=_object_without_duplicates, parse_constant=_no_constant
+                )
+            except (ValueError, _DuplicateKeyError) as error:
+                self._problem(origin, "malformed", _json_message(error))
+                continue
+            if not isinstance(value, dict):
+                self._problem(origin, "malformed", "a line must hold one JSON object")
+                continue
+            self._parse_row(file.rows, value, origin)
+
+    def _parse_row(self, rows: RowSpec, obj: dict[str, Any], origin: Origin) -> Key | None:
+        """Add the row that ``obj`` writes (and the rows it defines in place)."""
+        for name in obj:
+            if name not in rows.fields:
+                known = ", ".join(rows.fields)
+                self._problem(
+                    origin,
+                    "unknown-column",
+                    f"{rows.table} has no field {name!r} (fields: {known})",
+                )
+        parsed = _ParsedRow()
+        ok = True
+        for name, kind in rows.fields.items():
+            ok = (
+                self._parse_field(rows, name=name, kind=kind, obj=obj, origin=origin, parsed=parsed)
+                and ok
+            )
+        table = self.metadata.tables[rows.table]
+        key_columns = [column.name for column in table.primary_key]
+        if not ok or any(column not in parsed.row for column in key_columns):
+            return None
+        key = tuple(parsed.row[column] for column in key_columns)
+        if not self._add_row(rows.table, key, parsed.row, origin):
+            return None
+        for owned, value in parsed.owned:
+            owned_table = self.metadata.tables[owned.table]
+            owned_key_column = next(iter(owned_table.primary_key)).name
+            self._add_row(owned.table, (value,), {owned_key_column: value}, origin)
+        for name, ref, value, by_id in parsed.refs:
+            self.refs.append(
+                _PendingRef(rows.table, key, ref.column, ref.table, value, by_id, origin, name)
+            )
+        for name, links, values in parsed.links:
+            self.links.append(_PendingLinks(links, key, values, origin, name))
+        return key
+
+    def _parse_field(
+        self,
+        rows: RowSpec,
+        *,
+        name: str,
+        kind: Value | Ref | Owned | Links,
+        obj: dict[str, Any],
+        origin: Origin,
+        parsed: _ParsedRow,
+    ) -> bool:
+        """Take one field of ``obj`` into ``parsed``; False when it has a problem."""
+        present = name in obj
+        value = obj.get(name)
+        if isinstance(kind, Links):
+            if not present:
+                return True
+            if not isinstance(value, list) or not all(
+                isinstance(item, str) or _is_id_object(item) for item in value
+            ):
+                self._problem(origin, "wrong-type", f"{name} must be a list of labels")
+                return False
+            parsed.links.append((name, kind, value))
+            return True
+        column = self.metadata.tables[rows.table].c[kind.column]
+        if not present and not column.nullable:
+            self._problem(origin, "missing-column", f"{rows.table} needs field {name!r}")
+            return False
+        if value is None:
+            parsed.row[kind.column] = None
+            if not column.nullable:
+                self._problem(origin, "wrong-type", f"{name} must not be null")
+                return False
+            return True
+        if isinstance(kind, Value):
+            parsed.row[kind.column] = value
+            try:
+                check_value(column, value)
+            except ValueProblem as problem:
+                self._problem(origin, problem.rule, f"{name}: {problem.detail}")
+                return False
+            return True
+        if isinstance(kind, Owned):
+            if not isinstance(value, str):
+                self._problem(origin, "wrong-type", f"{name} must be a string id")
+                return False
+            parsed.row[kind.column] = value
+            parsed.owned.append((kind, value))
+            return True
+        return self._parse_reference(name, kind, value, origin, parsed)
+
+    def _parse_reference(
+        self, name: str, kind: Ref, value: Any, origin: Origin, parsed: _ParsedRow
+    ) -> bool:
+        parsed.row[kind.column] = None  # filled in when the reference is resolved
+        if isinstance(value, str):
+            parsed.refs.append((name, kind, value, False))
+            return True
+        if _is_id_object(value):
+            parsed.refs.append((name, kind, value["id"], True))
+            return True
+        if isinstance(value, dict) and kind.inline:
+            target_rows = self.spec.row_spec(kind.table)
+            assert target_rows is not None, f"no row spec for {kind.table}"
+            target_key = self._parse_row(target_rows, value, origin)
+            if target_key is None:
+                return False
+            parsed.row[kind.column] = target_key[0]
+            return True
+        self._problem(origin, "wrong-type", f"{name} must be the label of a {kind.table}")
+        return False
+
+    def _add_row(self, table: str, key: Key, row: dict[str, Any], origin: Origin) -> bool:
+        rows = self.dataset[table]
+        existing = rows.get(key)
+        if existing is None:
+            rows[key] = row
+            self.origins[table][key] = origin
+            return True
+        first = self.origins[table][key]
+        if existing == row and first != origin:
+            return True  # the same row defined again in place: one row
+        if existing == row:
+            detail = f"{table} {_show_key(key)} appears twice on this line"
+            self._problem(origin, "duplicate-id", detail)
+        elif table in self._inline_tables():
+            self._problem(
+                origin,
+                "conflicting-definition",
+                f"{table} {_show_key(key)} differs from its definition at {_show(first)}",
+            )
+        else:
+            self._problem(
+                origin, "duplicate-id", f"{table} {_show_key(key)} already at {_show(first)}"
+            )
+        return False
+
+    def _inline_tables(self) -> set[str]:
+        return {
+            kind.table
+            for file in self.spec.files
+            for kind in file.rows.fields.values()
+            if isinstance(kind, Ref) and kind.inline
+        }
+
+    # -- references --------------------------------------------------------------------
+
+    def _resolve_refs(self, labeler: Labeler) -> None:
+        pending: dict[str, list[_PendingRef]] = {}
+        for ref in self.refs:
+            pending.setdefault(ref.table, []).append(ref)
+        for table in _reference_order(self.spec):
+            for ref in pending.get(table, []):
+                target_key = self._find(
+                    labeler,
+                    ref.target,
+                    ref.value,
+                    by_id=ref.by_id,
+                    origin=ref.origin,
+                    name=ref.name,
+                )
+                if target_key is None:
+                    self.broken.add((ref.table, ref.key))
+                    continue
+                self.dataset[ref.table][ref.key][ref.column] = target_key[0]
+            labeler.forget(table)
+
+    def _resolve_links(self, labeler: Labeler) -> None:
+        for pending in self.links:
+            kind = pending.kind
+            for item in pending.values:
+                by_id = _is_id_object(item)
+                value = item["id"] if by_id else item
+                other = self._find(
+                    labeler,
+                    kind.other_table,
+                    value,
+                    by_id=by_id,
+                    origin=pending.origin,
+                    name=pending.name,
+                )
+                if other is None:
+                    continue
+                row = {kind.own_column: pending.own_key[0], kind.other_column: other[0]}
+                join_keys = [c.name for c in self.metadata.tables[kind.table].primary_key]
+                self._add_row(kind.table, tuple(row[c] for c in join_keys), row, pending.origin)
+
+    def _find(
+        self, labeler: Labeler, target: str, value: Any, *, by_id: bool, origin: Origin, name: str
+    ) -> Key | None:
+        if by_id:
+            if (value,) in self.dataset[target]:
+                return (value,)
+            self._problem(origin, "missing-reference", f"{name}: no {target} with id {value!r}")
+            return None
+        keys = self._label_index(labeler, target).get(value, [])
+        if len(keys) == 1:
+            return keys[0]
+        if not keys:
+            self._problem(origin, "missing-reference", f"{name}: no {target} named {value!r}")
+        else:
+            self._problem(
+                origin,
+                "ambiguous-reference",
+                f"{name}: {len(keys)} rows of {target} are named {value!r}; refer by id",
+            )
+        return None
+
+    def _label_index(self, labeler: Labeler, table: str) -> dict[str, list[Key]]:
+        if table not in self.indexes:
+            self.indexes[table] = labeler.index(table)
+        return self.indexes[table]
+
+    # -- whole-dataset rules -----------------------------------------------------------
+
+    def _check_unique_labels(self, labeler: Labeler) -> None:
+        for file in self.spec.files:
+            if not file.rows.unique_label:
+                continue
+            table = file.rows.table
+            for label, keys in self._label_index(labeler, table).items():
+                first = self.origins[table][keys[0]]
+                for key in keys[1:]:
+                    self._problem(
+                        self.origins[table][key],
+                        "duplicate-key",
+                        f"{table} {label!r} already at {_show(first)}",
+                    )
+
+    def _check_foreign_keys(self) -> None:
+        """References written as plain values must point at rows of the data too."""
+        for table_name, rows in self.dataset.items():
+            table = self.metadata.tables[table_name]
+            for constraint in table.foreign_key_constraints:
+                if len(constraint.elements) != 1:
+                    continue
+                element = constraint.elements[0]
+                target = element.column.table.name
+                if target not in self.dataset:
+                    continue
+                column = element.parent.name
+                for key, row in rows.items():
+                    value = row.get(column)
+                    if value is None or (table_name, key) in self.broken:
+                        continue
+                    if (value,) not in self.dataset[target]:
+                        self._problem(
+                            self.origins[table_name][key],
+                            "missing-reference",
+                            f"{table_name}.{column}: no {target} with id {value!r}",
+                        )
+
+    def _problem(self, origin: Origin, rule: str, detail: str) -> None:
+        self.problems.append(Problem(origin[0], origin[1], rule, detail))
+
+
+def _reference_order(spec: SeedSpec) -> list[str]:
+    """Tables in an order where every table comes after the tables its labels use."""
+    sorter: graphlib.TopologicalSorter[str] = graphlib.TopologicalSorter()
+    for table in spec.tables():
+        sorter.add(table)
+    for rows in [file.rows for file in spec.files] + list(spec.embedded):
+        for kind in rows.fields.values():
+            if isinstance(kind, Ref):
+                sorter.add(rows.table, kind.table)
+            elif isinstance(kind, Owned):
+                sorter.add(kind.table, rows.table)  # an owned row is named after its owner
+    return list(sorter.static_order())
+
+
+def load_seeddata(folder: Path, spec: SeedSpec, metadata: sa.MetaData) -> LoadedDataset:
+    """Read and validate every file of ``folder``; raise ``DatasetError`` listing all problems."""
+    shown = folder.name if not folder.is_absolute() else _shown_folder(folder)
+    return _Loader(spec, metadata, folder, shown).load()
+
+
+def _shown_folder(folder: Path) -> str:
+    try:
+        return str(folder.relative_to(Path.cwd()))
+    except ValueError:
+        return str(folder)
+
+
+class _DuplicateKeyError(ValueError):
+    pass
+
+
+def _object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    result: dict[str, Any] = {}
+    for name, value in pairs:
+        if name in result:
+            raise _DuplicateKeyError(f"key {name!r} appears twice in one object")
+        result[name] = value
+    return result
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def _json_message(error: Exception) -> str:
+    if isinstance(error, json.JSONDecodeError):
+        return f"invalid JSON: {error.msg} (column {error.colno})"
+    return str(error)
+
+
+def _is_id_object(value: Any) -> bool:
+    return isinstance(value, dict) and list(value) == ["id"] and isinstance(value["id"], str)
+
+
+def _show_key(key: Key) -> str:
+    return ", ".join(repr(part) for part in key)
+
+
+def _show(origin: Origin) -> str:
+    return f"{origin[0]}:{origin[1]}"

@@ -1,0 +1,220 @@
+"""``seeds revision --autogenerate``: a new data revision from the difference between the
+state the existing revisions produce (replayed offline) and ``seeddata/``."""
+
+from __future__ import annotations
+
+import datetime
+import json
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from alembic.script import ScriptDirectory
+from alembic.util import rev_id as new_revision_id
+from mako.template import Template  # type: ignore[import-untyped]
+
+from alembic_seeds.changeset import ChangeSet, Dataset, Key, canonical_lines, diff, row_key
+from alembic_seeds.dataset.labels import Labeler
+from alembic_seeds.dataset.load import load_seeddata, primary_keys
+from alembic_seeds.dataset.spec import SeedSpec
+from alembic_seeds.project import ProjectError, SeedsProject
+from alembic_seeds.replay import data_revisions, replay
+
+#: Change sets with more changes than this go to a sidecar file next to the revision.
+INLINE_LIMIT = 200
+
+
+@dataclass(frozen=True)
+class Generated:
+    revision: str
+    path: Path
+    sidecar: Path | None
+    changes: ChangeSet
+
+
+@dataclass(frozen=True)
+class Pending:
+    """What ``seeddata/`` holds that no revision of the branch captures yet."""
+
+    changes: ChangeSet
+    desired: Dataset
+    current: Dataset
+    keys: dict[str, tuple[str, ...]]
+
+
+def pending_changes(project: SeedsProject, branch: str) -> Pending:
+    loaded = load_seeddata(project.seeddata, project.spec, project.metadata)
+    keys = primary_keys(project.metadata, project.spec.tables())
+    current = replay(ScriptDirectory.from_config(project.config), branch, keys)
+    return Pending(diff(loaded.rows, current, keys), loaded.rows, current, keys)
+
+
+def autogenerate(
+    project: SeedsProject,
+    message: str,
+    branch: str | None = None,
+    revision: str | None = None,
+) -> Generated | None:
+    """Write a revision holding the pending changes; None when there are none."""
+    branch = branch or project.branch
+    pending = pending_changes(project, branch)
+    changes = pending.changes
+    if not changes:
+        return None
+    scripts = ScriptDirectory.from_config(project.config)
+    existing = data_revisions(scripts, branch)
+    down_revision = existing[-1][0].revision if existing else None
+    depends_on = None
+    if down_revision is None and project.depends_on:
+        depends_on = _revision_id(scripts, project.depends_on)
+    revision = revision or new_revision_id()
+    created = datetime.datetime.now(datetime.UTC)
+    path = Path(scripts._rev_path(str(project.versions), revision, message, created))
+    sidecar = path.with_suffix(".changes.jsonl") if changes.size > INLINE_LIMIT else None
+    describer = RowDescriber(project.spec, pending.keys, pending.desired, pending.current)
+    text = render_revision(
+        message=message,
+        revision=revision,
+        down_revision=down_revision,
+        branch_labels=None if down_revision else (branch,),
+        depends_on=depends_on,
+        create_date=created,
+        changes=changes,
+        sidecar=sidecar.name if sidecar else None,
+        describer=describer,
+    )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if sidecar is not None:
+        sidecar.write_text("".join(f"{line}\n" for line in canonical_lines(changes)), "utf-8")
+    path.write_text(text, encoding="utf-8")
+    return Generated(revision, path, sidecar, changes)
+
+
+def _revision_id(scripts: ScriptDirectory, name: str) -> str:
+    script = scripts.get_revision(name)
+    if script is None:
+        raise ProjectError(f"[seeds] depends_on = {name}: no such revision")
+    return script.revision
+
+
+def render_revision(
+    *,
+    message: str,
+    revision: str,
+    down_revision: str | None,
+    branch_labels: tuple[str, ...] | None,
+    depends_on: str | None,
+    create_date: datetime.datetime,
+    changes: ChangeSet,
+    sidecar: str | None,
+    describer: RowDescriber,
+) -> str:
+    template_text = (
+        resources.files("alembic_seeds").joinpath("templates/data_revision.py.mako").read_text()
+    )
+    rendered: str = Template(template_text).render(
+        message=message,
+        revision=revision,
+        down_revision=down_revision,
+        literal=_py,
+        branch_labels=branch_labels,
+        depends_on=depends_on,
+        create_date=create_date.strftime("%Y-%m-%d %H:%M:%S UTC"),
+        summary=summary_lines(changes),
+        sidecar=sidecar,
+        changes_literal=None if sidecar else changes_literal(changes, describer),
+    )
+    return rendered
+
+
+def summary_lines(changes: ChangeSet) -> list[str]:
+    counts = changes.counts()
+    width = max((len(table) for table in counts), default=5)
+    return [
+        f"{table:<{width}}  +{c['inserted']} inserted  ~{c['updated']} updated  "
+        f"-{c['deleted']} deleted"
+        for table, c in counts.items()
+    ]
+
+
+class RowDescriber:
+    """How a changed row is named in a review: its label, texts in both languages."""
+
+    def __init__(
+        self,
+        spec: SeedSpec,
+        keys: Mapping[str, tuple[str, ...]],
+        desired: Dataset,
+        current: Dataset,
+    ) -> None:
+        self.keys = keys
+        self.desired = desired
+        self.current = current
+        self.after = Labeler(spec, desired)
+        self.before = Labeler(spec, current)
+
+    def describe(self, table: str, row: Mapping[str, Any]) -> str:
+        key = row_key(row, self.keys[table])
+        for labeler, state in ((self.after, self.desired), (self.before, self.current)):
+            full = state.get(table, {}).get(key)
+            if full is None:
+                continue
+            if "en_text" in full and "he_text" in full:
+                return f"{full['en_text']} | {full['he_text']}"
+            label = labeler.label(table, key)
+            if label:
+                return label
+        return _show_key(key)
+
+
+def changes_literal(changes: ChangeSet, describer: RowDescriber) -> str:
+    """The change set as a Python literal, one row per line, each under its label."""
+    return "{\n" + "".join(_table_literal(changes, describer)) + "}"
+
+
+def _table_literal(changes: ChangeSet, describer: RowDescriber) -> Iterator[str]:
+    for table, table_changes in sorted(changes.tables.items()):
+        yield f"    {table!r}: {{\n"
+        sections: list[tuple[str, list[tuple[Mapping[str, Any], str]]]] = [
+            ("inserts", [(row, _py(row)) for row in table_changes.inserts]),
+            (
+                "updates",
+                [
+                    (u.key, _py({"key": u.key, "before": u.before, "after": u.after}))
+                    for u in table_changes.updates
+                ],
+            ),
+            ("deletes", [(row, _py(row)) for row in table_changes.deletes]),
+        ]
+        for name, entries in sections:
+            if not entries:
+                continue
+            yield f"        {name!r}: [\n"
+            for row, literal in entries:
+                yield f"            # {_comment(describer.describe(table, row))}\n"
+                yield f"            {literal},\n"
+            yield "        ],\n"
+        yield "    },\n"
+
+
+def _py(value: Any) -> str:
+    """A Python literal in the style ruff format keeps (double quotes, text as is)."""
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{_py(k)}: {_py(v)}" for k, v in value.items()) + "}"
+    if isinstance(value, list | tuple):
+        items = ", ".join(_py(v) for v in value)
+        return f"({items},)" if isinstance(value, tuple) and len(value) == 1 else f"[{items}]"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    return repr(value)
+
+
+def _comment(text: str) -> str:
+    single_line = " ".join(text.split())
+    return single_line if len(single_line) <= 160 else single_line[:157] + "..."
+
+
+def _show_key(key: Key) -> str:
+    return ", ".join(repr(part) for part in key)
