@@ -42,6 +42,7 @@ def pytest_configure(config: pytest.Config) -> None:
         ' leave out with -m "not postgresql"',
     )
     config.addinivalue_line("markers", "sqlite: runs on a SQLite file")
+    config.addinivalue_line("markers", "slow: replays long histories (tens of seconds)")
 
 
 @pytest.hookimpl(tryfirst=True)

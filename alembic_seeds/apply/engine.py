@@ -45,6 +45,7 @@ class Mismatch:
     key: Row
     kind: str  # "conflict" (insert meets another row), "changed" or "missing"
     columns: tuple[tuple[str, Any, Any], ...] = ()  # (column, database value, expected value)
+    operation: str = "insert"  # the change it stands in the way of
 
     def __str__(self) -> str:
         key = ", ".join(f"{name}={value!r}" for name, value in self.key.items())
@@ -93,6 +94,9 @@ class _Staged:
     update_columns: list[str] = field(default_factory=list)
     mismatches: list[Mismatch] = field(default_factory=list)
 
+    def drift(self, operation: str) -> list[Mismatch]:
+        return [m for m in self.mismatches if m.operation == operation]
+
 
 class _Apply:
     def __init__(
@@ -123,12 +127,7 @@ class _Apply:
         mismatches = [m for table in staged for m in table.mismatches]
         if mismatches and self.policy is DriftPolicy.ERROR:
             raise DriftError(mismatches, self.context)
-        if any(table.changes.inserts or table.changes.deletes for table in staged):
-            self._defer_constraints(staged[0].report if staged else None)
-        for table in staged:
-            self._write_inserts_and_updates(table)
-        for table in reversed(staged):
-            self._write_deletes(table)
+        self._write(staged)
         for table in staged:
             self._drop_staging(table)
         return ApplyReport(
@@ -264,7 +263,7 @@ class _Apply:
             if not row.differs:
                 staged.report.unchanged += 1
                 continue
-            staged.mismatches.append(self._mismatch(target, row, "conflict", target.columns.keys()))
+            staged.mismatches.append(self._mismatch(target, row, "conflict", "insert"))
 
     def _check_updates(self, staged: _Staged) -> None:
         target, staging = staged.target, staged.updates
@@ -301,7 +300,7 @@ class _Apply:
         for row in found:
             key = {k: from_database(target.c[k], getattr(row, f"key_{k}")) for k in keys}
             if row.present is None:
-                staged.mismatches.append(Mismatch(target.name, key, "missing"))
+                staged.mismatches.append(Mismatch(target.name, key, "missing", operation="update"))
                 continue
             columns = tuple(
                 (
@@ -316,7 +315,7 @@ class _Apply:
                     from_database(target.c[column], getattr(row, f"before_{i}")),
                 )
             )
-            staged.mismatches.append(Mismatch(target.name, key, "changed", columns))
+            staged.mismatches.append(Mismatch(target.name, key, "changed", columns, "update"))
 
     def _check_deletes(self, staged: _Staged) -> None:
         target, staging = staged.target, staged.deletes
@@ -348,13 +347,11 @@ class _Apply:
                     )
                     for k in keys
                 }
-                staged.mismatches.append(Mismatch(target.name, key, "missing"))
+                staged.mismatches.append(Mismatch(target.name, key, "missing", operation="delete"))
             else:
-                staged.mismatches.append(
-                    self._mismatch(target, row, "changed", target.columns.keys())
-                )
+                staged.mismatches.append(self._mismatch(target, row, "changed", "delete"))
 
-    def _mismatch(self, target: sa.Table, row: Any, kind: str, names: Sequence[str]) -> Mismatch:
+    def _mismatch(self, target: sa.Table, row: Any, kind: str, operation: str) -> Mismatch:
         columns = list(target.columns)
         key = {
             c.name: from_database(c, getattr(row, f"new_{columns.index(c)}"))
@@ -368,17 +365,45 @@ class _Apply:
             want = from_database(column, getattr(row, f"new_{i}"))
             if not same_value(db, want):
                 differing.append((column.name, db, want))
-        return Mismatch(target.name, key, kind, tuple(differing))
+        return Mismatch(target.name, key, kind, tuple(differing), operation)
 
     # -- writes ------------------------------------------------------------------------
 
-    def _defer_constraints(self, report: TableReport | None) -> None:
-        # Lets a row be re-keyed in one revision: the new row is inserted while the old
-        # one still holds its unique values, and the old one is deleted afterwards.
-        if self.postgresql:
-            self._execute(report, sa.text("SET CONSTRAINTS ALL DEFERRED"))
+    def _write(self, staged: list[_Staged]) -> None:
+        """Write in an order the constraints allow, re-keyed rows included.
 
-    def _write_inserts_and_updates(self, staged: _Staged) -> None:
+        A re-key (same content, new id) inserts a row whose unique values the old row still
+        holds, repoints the children, and deletes the old row, which RESTRICT allows only
+        once nothing refers to it. PostgreSQL defers the unique constraints (declared
+        DEFERRABLE): inserts and updates parents first, then deletes children first.
+        SQLite cannot defer unique constraints but can defer foreign keys: updates of
+        other columns first (they may point at rows inserted later), then deletes, then
+        updates of unique columns (which may take values the deletes freed), then inserts.
+        """
+        if not staged:
+            return
+        first = staged[0].report
+        for table in staged:
+            self._account_updates(table)
+        if self.postgresql:
+            self._execute(first, sa.text("SET CONSTRAINTS ALL DEFERRED"))
+            for table in staged:
+                self._write_inserts(table)
+                self._write_updates(table)
+            for table in reversed(staged):
+                self._write_deletes(table)
+            return
+        self._execute(first, sa.text("PRAGMA defer_foreign_keys = ON"))
+        for table in staged:
+            self._write_updates(table, unique=False)
+        for table in reversed(staged):
+            self._write_deletes(table)
+        for table in staged:
+            self._write_updates(table, unique=True)
+        for table in staged:
+            self._write_inserts(table)
+
+    def _write_inserts(self, staged: _Staged) -> None:
         target = staged.target
         with self._timed(staged.report):
             if staged.inserts is not None:
@@ -392,7 +417,7 @@ class _Apply:
                     ),
                 )
                 staged.report.inserted += max(result.rowcount, 0)
-                conflicts = [m for m in staged.mismatches if m.kind == "conflict"]
+                conflicts = staged.drift("insert")
                 if conflicts and self.policy is DriftPolicy.OVERWRITE:
                     values = {
                         c.name: staging.c[c.name] for c in target.columns if not c.primary_key
@@ -405,34 +430,60 @@ class _Apply:
                     staged.report.unchanged -= max(result.rowcount, 0) - len(conflicts)
                 else:
                     staged.report.skipped += len(conflicts)
-            if staged.updates is not None:
-                self._write_updates(staged, staged.updates)
 
-    def _write_updates(self, staged: _Staged, staging: sa.Table) -> None:
-        target = staged.target
-        condition = self._matches(target, staging)
-        drifted = [m for m in staged.mismatches if m.kind != "conflict"]
-        if drifted and self.policy is DriftPolicy.SKIP:
-            condition = sa.and_(
-                condition,
-                *(
-                    sa.or_(
-                        ~staging.c[f"set:{column}"],
-                        target.c[column].is_not_distinct_from(staging.c[f"before:{column}"]),
-                    )
-                    for column in staged.update_columns
-                ),
-            )
-            staged.report.skipped += len(drifted)
-        elif drifted:
-            staged.report.overwritten += len([m for m in drifted if m.kind != "missing"])
-            staged.report.skipped += len([m for m in drifted if m.kind == "missing"])
-        values = {
-            column: sa.case((staging.c[f"set:{column}"], staging.c[column]), else_=target.c[column])
+    def _write_updates(self, staged: _Staged, unique: bool | None = None) -> None:
+        """One UPDATE ... FROM staging for the table's updates.
+
+        ``unique`` limits it to the columns under a unique constraint (True) or to the
+        others (False); None writes every changed column.
+        """
+        if staged.updates is None:
+            return
+        target, staging = staged.target, staged.updates
+        constrained = _unique_columns(target)
+        columns = [
+            column
             for column in staged.update_columns
-        }
-        result = self._execute(staged.report, target.update().where(condition).values(values))
-        staged.report.updated += max(result.rowcount, 0)
+            if unique is None or (column in constrained) == unique
+        ]
+        if not columns:
+            return
+        with self._timed(staged.report):
+            condition = sa.and_(
+                self._matches(target, staging),
+                sa.or_(*(staging.c[f"set:{column}"] for column in columns)),
+            )
+            if self.policy is DriftPolicy.SKIP and staged.drift("update"):
+                condition = sa.and_(
+                    condition,
+                    *(
+                        sa.or_(
+                            ~staging.c[f"set:{column}"],
+                            target.c[column].is_not_distinct_from(staging.c[f"before:{column}"]),
+                        )
+                        for column in staged.update_columns
+                    ),
+                )
+            values = {
+                column: sa.case(
+                    (staging.c[f"set:{column}"], staging.c[column]), else_=target.c[column]
+                )
+                for column in columns
+            }
+            self._execute(staged.report, target.update().where(condition).values(values))
+
+    def _account_updates(self, staged: _Staged) -> None:
+        """Count what the update statements did, once for all their phases."""
+        drifted = staged.drift("update")
+        missing = [m for m in drifted if m.kind == "missing"]
+        if self.policy is DriftPolicy.SKIP:
+            staged.report.skipped += len(drifted)
+            not_written = len(drifted)
+        else:
+            staged.report.overwritten += len(drifted) - len(missing)
+            staged.report.skipped += len(missing)
+            not_written = len(missing)
+        staged.report.updated += len(staged.changes.updates) - not_written
 
     def _write_deletes(self, staged: _Staged) -> None:
         if staged.deletes is None:
@@ -440,7 +491,7 @@ class _Apply:
         target, staging = staged.target, staged.deletes
         with self._timed(staged.report):
             condition = self._matches(target, staging)
-            drifted = [m for m in staged.mismatches if m.kind == "changed"]
+            drifted = [m for m in staged.drift("delete") if m.kind == "changed"]
             if drifted and self.policy is DriftPolicy.SKIP:
                 condition = sa.and_(
                     condition,
@@ -453,7 +504,7 @@ class _Apply:
                 staged.report.skipped += len(drifted)
             elif drifted:
                 staged.report.overwritten += len(drifted)
-            staged.report.skipped += len([m for m in staged.mismatches if m.kind == "missing"])
+            staged.report.skipped += len([m for m in staged.drift("delete") if m.kind == "missing"])
             result = self._execute(
                 staged.report, target.delete().where(sa.exists().where(condition))
             )
@@ -509,3 +560,15 @@ def _staging_type(column_type: sa.types.TypeEngine[Any]) -> sa.types.TypeEngine[
             create_constraint=False,
         )
     return column_type
+
+
+def _unique_columns(table: sa.Table) -> set[str]:
+    """Columns under a unique constraint or unique index, the primary key aside."""
+    columns: set[str] = set()
+    for constraint in table.constraints:
+        if isinstance(constraint, sa.UniqueConstraint):
+            columns.update(column.name for column in constraint.columns)
+    for index in table.indexes:
+        if index.unique:
+            columns.update(column.name for column in index.columns)
+    return columns

@@ -1,0 +1,193 @@
+"""The real edit history of the Lumina data, replayed as data revisions, up and down.
+
+For each recorded state (state 33 excepted: it comes from a test mock), the state becomes
+``seeddata/``, a revision is generated and applied, and the database must equal the state.
+Then every revision is downgraded one at a time, and the database must equal the state
+before it each time.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.config import Config
+
+from alembic_seeds.apply.snapshot import read_dataset
+from alembic_seeds.changeset import Dataset
+from alembic_seeds.dataset.write import write_seeddata
+from alembic_seeds.generate import autogenerate
+from alembic_seeds.project import SeedsProject
+from lumina.models import metadata
+from lumina.seeds import SPEC
+from tests.databases import PROJECT_ROOT, engine_for
+from tests.reference import HistoryState, history_states
+
+SEEDED = SPEC.tables()
+#: State 33 was taken from the seed's test mock, not from a real run (see its notes).
+MOCK_STATE = 33
+
+
+@dataclass
+class Step:
+    name: str
+    inserted: int
+    updated: int
+    deleted: int
+    per_table: dict[str, dict[str, int]]
+
+
+def onto_current_schema(dataset: Dataset) -> Dataset:
+    """The state as the current schema can hold it.
+
+    In states 00-02 three texts were stored twice under different ids; the current schema
+    keeps (en_text, he_text) unique. The first id of each text stays, and every reference
+    to a duplicate is pointed at it (the kind of change state 03 made by hand).
+    """
+    translations = dataset["Translation"]
+    first: dict[tuple[str, str], str] = {}
+    replaced: dict[str, str] = {}
+    for (key,), row in translations.items():
+        text = (row["en_text"], row["he_text"])
+        if text in first:
+            replaced[key] = first[text]
+        else:
+            first[text] = key
+    if not replaced:
+        return dataset
+    result: Dataset = {}
+    for name, rows in dataset.items():
+        table = metadata.tables[name]
+        text_columns = [
+            fk.parent.name for fk in table.foreign_keys if fk.column.table.name == "Translation"
+        ]
+        result[name] = {}
+        for key, row in rows.items():
+            if name == "Translation" and key[0] in replaced:
+                continue
+            result[name][key] = {
+                column: replaced.get(value, value) if column in text_columns else value
+                for column, value in row.items()
+            }
+    return result
+
+
+def scratch_project(root: Path) -> Path:
+    """A copy of the project's Alembic setup with no data revisions and no seed data."""
+    shutil.copy(PROJECT_ROOT / "alembic.ini", root / "alembic.ini")
+    shutil.copytree(PROJECT_ROOT / "migrations", root / "migrations")
+    (root / "data_migrations" / "versions").mkdir(parents=True)
+    (root / "seeddata").mkdir()
+    return root / "alembic.ini"
+
+
+def content(url: str) -> Dataset:
+    engine = engine_for(url)
+    try:
+        with engine.connect() as connection:
+            return read_dataset(connection, metadata, SEEDED)
+    finally:
+        engine.dispose()
+
+
+def expected(state: HistoryState | None) -> Dataset:
+    result: Dataset = {table: {} for table in SEEDED}
+    if state is not None:
+        for table, rows in state.dataset.items():
+            result[table] = dict(rows)
+    return result
+
+
+def differences(actual: Dataset, wanted: Dataset) -> Iterator[str]:
+    for table in SEEDED:
+        have, want = actual.get(table, {}), wanted.get(table, {})
+        for key in want.keys() - have.keys():
+            yield f"{table} {key}: missing"
+        for key in have.keys() - want.keys():
+            yield f"{table} {key}: unexpected"
+        for key in want.keys() & have.keys():
+            if have[key] != want[key]:
+                yield f"{table} {key}: {have[key]} != {want[key]}"
+
+
+def assert_database_is(url: str, state: HistoryState | None, when: str) -> None:
+    problems = list(differences(content(url), expected(state)))
+    assert not problems, f"{when}: {len(problems)} differences, first: {problems[:5]}"
+
+
+@pytest.mark.slow
+def test_real_history_up_and_down(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    config_path = scratch_project(tmp_path)
+    config = Config(str(config_path))
+    project = SeedsProject.from_config(config)
+    states = [
+        replace(state, dataset=onto_current_schema(state.dataset))
+        for state in history_states()
+        if state.n != MOCK_STATE
+    ]
+    steps: list[Step] = []
+    command.upgrade(config, "heads")
+
+    started = time.perf_counter()
+    for state in states:
+        write_seeddata(project.seeddata, SPEC, state.dataset)
+        generated = autogenerate(
+            project,
+            f"state {state.name}: {state.subject[:60]}",
+            revision=f"s{state.n:02d}{state.commit}",
+        )
+        assert generated is not None, f"state {state.name} changed nothing"
+        counts = generated.changes.counts()
+        steps.append(
+            Step(
+                state.name,
+                sum(c["inserted"] for c in counts.values()),
+                sum(c["updated"] for c in counts.values()),
+                sum(c["deleted"] for c in counts.values()),
+                counts,
+            )
+        )
+        command.upgrade(config, "seeds@head")
+        assert_database_is(db_url, state, f"after upgrading to {state.name}")
+    upgraded = time.perf_counter() - started
+
+    for index in range(len(states) - 1, -1, -1):
+        command.downgrade(config, "seeds@-1")
+        previous = states[index - 1] if index > 0 else None
+        assert_database_is(db_url, previous, f"after downgrading {states[index].name}")
+    downgraded = time.perf_counter() - upgraded - started
+
+    # Text fixes are updates of their row, never a delete plus an insert.
+    by_name = {step.name: step for step in steps}
+    assert by_name["76-990a498"].per_table["Translation"] == {
+        "inserted": 1,
+        "updated": 1,
+        "deleted": 0,
+    }
+    assert by_name["39-2c9f574"].per_table["Question"]["updated"] == 14
+    assert sum(step.updated for step in steps) > 0
+
+    report = {
+        "backend": db_url.split(":", 1)[0],
+        "steps": len(steps),
+        "inserted": sum(step.inserted for step in steps),
+        "updated": sum(step.updated for step in steps),
+        "deleted": sum(step.deleted for step in steps),
+        "seconds_up": round(upgraded, 2),
+        "seconds_down": round(downgraded, 2),
+        "per_step": [
+            {"state": s.name, "inserted": s.inserted, "updated": s.updated, "deleted": s.deleted}
+            for s in steps
+        ],
+    }
+    print(json.dumps({k: v for k, v in report.items() if k != "per_step"}))
+    (tmp_path / "history-report.json").write_text(json.dumps(report, indent=1))
