@@ -19,6 +19,7 @@ from alembic_seeds.changeset import ChangeSet, Dataset, Key, canonical_lines, di
 from alembic_seeds.dataset.labels import Labeler
 from alembic_seeds.dataset.load import load_seeddata, primary_keys
 from alembic_seeds.dataset.spec import SeedSpec
+from alembic_seeds.dataset.write import write_seeddata
 from alembic_seeds.project import ProjectError, SeedsProject
 from alembic_seeds.replay import data_revisions, replay
 
@@ -32,6 +33,8 @@ class Generated:
     path: Path
     sidecar: Path | None
     changes: ChangeSet
+    #: Rows of seeddata/ that were written without an id and got one.
+    assigned_ids: int = 0
 
 
 @dataclass(frozen=True)
@@ -42,13 +45,16 @@ class Pending:
     desired: Dataset
     current: Dataset
     keys: dict[str, tuple[str, ...]]
+    #: New rows written without an id, which got one in ``desired``.
+    assigned_ids: list[tuple[str, Key]]
 
 
 def pending_changes(project: SeedsProject, branch: str) -> Pending:
     loaded = load_seeddata(project.seeddata, project.spec, project.metadata)
     keys = primary_keys(project.metadata, project.spec.tables())
     current = replay(ScriptDirectory.from_config(project.config), branch, keys)
-    return Pending(diff(loaded.rows, current, keys), loaded.rows, current, keys)
+    changes = diff(loaded.rows, current, keys)
+    return Pending(changes, loaded.rows, current, keys, loaded.assigned_ids)
 
 
 def autogenerate(
@@ -89,7 +95,10 @@ def autogenerate(
     if sidecar is not None:
         sidecar.write_text("".join(f"{line}\n" for line in canonical_lines(changes)), "utf-8")
     path.write_text(text, encoding="utf-8")
-    return Generated(revision, path, sidecar, changes)
+    if pending.assigned_ids:
+        # From now on these rows are known by the ids the revision gave them.
+        write_seeddata(project.seeddata, project.spec, pending.desired)
+    return Generated(revision, path, sidecar, changes, len(pending.assigned_ids))
 
 
 def _revision_id(scripts: ScriptDirectory, name: str) -> str:

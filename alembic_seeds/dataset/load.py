@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import graphlib
 import json
+import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,6 +48,8 @@ class LoadedDataset:
     rows: Dataset
     #: Where each row was written: (path, line) by table and key.
     origins: dict[str, dict[Key, Origin]]
+    #: Rows written without an id, which got a new one (table, key), in file order.
+    assigned_ids: list[tuple[str, Key]] = field(default_factory=list)
 
 
 def primary_keys(metadata: sa.MetaData, tables: list[str]) -> dict[str, tuple[str, ...]]:
@@ -113,6 +116,7 @@ class _Loader:
     links: list[_PendingLinks] = field(default_factory=list)
     broken: set[tuple[str, Key]] = field(default_factory=set)
     indexes: dict[str, dict[str, list[Key]]] = field(default_factory=dict)
+    assigned: list[tuple[str, Key]] = field(default_factory=list)
 
     def load(self) -> LoadedDataset:
         for table in self.spec.tables():
@@ -125,9 +129,10 @@ class _Loader:
         self._resolve_links(labeler)
         self._check_unique_labels(labeler)
         self._check_foreign_keys()
+        self._check_unique_constraints()
         if self.problems:
             raise DatasetError(self.problems)
-        return LoadedDataset(self.dataset, self.origins)
+        return LoadedDataset(self.dataset, self.origins, self.assigned)
 
     # -- reading ---------------------------------------------------------------------
 
@@ -179,11 +184,17 @@ class _Loader:
             )
         table = self.metadata.tables[rows.table]
         key_columns = [column.name for column in table.primary_key]
+        assign = ok and len(key_columns) == 1 and key_columns[0] not in parsed.row
+        if assign:
+            # A new row written without an id gets one; a revision writes it back.
+            parsed.row[key_columns[0]] = new_id()
         if not ok or any(column not in parsed.row for column in key_columns):
             return None
         key = tuple(parsed.row[column] for column in key_columns)
         if not self._add_row(rows.table, key, parsed.row, origin):
             return None
+        if assign:
+            self.assigned.append((rows.table, key))
         for owned, value in parsed.owned:
             owned_table = self.metadata.tables[owned.table]
             owned_key_column = next(iter(owned_table.primary_key)).name
@@ -220,6 +231,12 @@ class _Loader:
             parsed.links.append((name, kind, value))
             return True
         column = self.metadata.tables[rows.table].c[kind.column]
+        if not present and _can_assign(column, kind):
+            if isinstance(kind, Owned):
+                value = new_id()
+                parsed.row[kind.column] = value
+                parsed.owned.append((kind, value))
+            return True
         if not present and not column.nullable:
             self._problem(origin, "missing-column", f"{rows.table} needs field {name!r}")
             return False
@@ -384,6 +401,31 @@ class _Loader:
                         f"{table} {label!r} already at {_show(first)}",
                     )
 
+    def _check_unique_constraints(self) -> None:
+        """Rows the database would refuse for a unique constraint are refused here first."""
+        for table_name, rows in self.dataset.items():
+            table = self.metadata.tables[table_name]
+            groups = [
+                [c.name for c in constraint.columns]
+                for constraint in table.constraints
+                if isinstance(constraint, sa.UniqueConstraint)
+            ] + [[c.name for c in index.columns] for index in table.indexes if index.unique]
+            for columns in groups:
+                seen: dict[tuple[Any, ...], Key] = {}
+                for key, row in rows.items():
+                    values = tuple(row.get(column) for column in columns)
+                    if any(value is None for value in values) or (table_name, key) in self.broken:
+                        continue
+                    first = seen.setdefault(values, key)
+                    if first != key:
+                        shown = ", ".join(columns)
+                        self._problem(
+                            self.origins[table_name][key],
+                            "duplicate-key",
+                            f"{table_name} ({shown}) = {values!r} already at "
+                            f"{_show(self.origins[table_name][first])}",
+                        )
+
     def _check_foreign_keys(self) -> None:
         """References written as plain values must point at rows of the data too."""
         for table_name, rows in self.dataset.items():
@@ -409,6 +451,16 @@ class _Loader:
 
     def _problem(self, origin: Origin, rule: str, detail: str) -> None:
         self.problems.append(Problem(origin[0], origin[1], rule, detail))
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def _can_assign(column: sa.Column[Any], kind: Value | Ref | Owned) -> bool:
+    """A missing primary key or owned row id is made up (text columns only)."""
+    text = isinstance(column.type, sa.String)
+    return text and (isinstance(kind, Owned) or (isinstance(kind, Value) and column.primary_key))
 
 
 def _reference_order(spec: SeedSpec) -> list[str]:
