@@ -12,14 +12,13 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 
-from alembic_seeds.apply.order import parents_first
 from alembic_seeds.apply.snapshot import read_dataset
-from alembic_seeds.apply.values import to_database
 from alembic_seeds.changeset import Dataset
 from alembic_seeds.log import entries
 from lumina.models import metadata
 from lumina.seeds import SPEC
 from tests.databases import engine_for
+from tests.datasets import closed_under_references, seed_by_other_means
 from tests.reference import reference_dataset
 
 SEEDED = SPEC.tables()
@@ -100,24 +99,9 @@ def test_downgrade_to_base_empties_data_and_keeps_schema(alembic_env: Config, db
     assert dump(database_content(db_url)) == before
 
 
-def _seed_by_other_means(url: str, dataset: Dataset) -> None:
-    """Write the rows directly, as an earlier seeding tool would have."""
-    engine = engine_for(url)
-    with engine.begin() as connection:
-        for name in parents_first(metadata, dataset):
-            table = metadata.tables[name]
-            rows = [
-                {c: to_database(table.c[c], v) for c, v in row.items()}
-                for row in dataset[name].values()
-            ]
-            if rows:
-                connection.execute(table.insert(), rows)
-    engine.dispose()
-
-
 def test_database_seeded_by_other_means_adopts_every_row(alembic_env: Config, db_url: str) -> None:
     command.upgrade(alembic_env, "schema@head")
-    _seed_by_other_means(db_url, reference_dataset())
+    seed_by_other_means(db_url, reference_dataset())
     command.upgrade(alembic_env, "heads")
     engine = engine_for(db_url)
     with engine.connect() as connection:
@@ -141,7 +125,7 @@ def test_different_existing_row_is_reported_and_nothing_written(
     # Half of the rows only: the rest would be inserted if the revision went ahead.
     partial = {t: dict(list(rows.items())[: len(rows) // 2 + 1]) for t, rows in changed.items()}
     partial["Translation"][key] = changed["Translation"][key]
-    _seed_by_other_means(db_url, _closed_under_references(partial))
+    seed_by_other_means(db_url, closed_under_references(partial))
     before = dump(database_content(db_url))
     with pytest.raises(Exception) as raised:
         command.upgrade(alembic_env, "heads")
@@ -152,22 +136,3 @@ def test_different_existing_row_is_reported_and_nothing_written(
     assert "'edited by hand'" in message
     assert "'האוניברסיטה הפתוחה'" in message
     assert dump(database_content(db_url)) == before
-
-
-def _closed_under_references(partial: Dataset) -> Dataset:
-    """Drop rows whose references point outside ``partial``, until none do."""
-    result = {t: dict(rows) for t, rows in partial.items()}
-    changed = True
-    while changed:
-        changed = False
-        for name, rows in result.items():
-            table = metadata.tables[name]
-            for key in list(rows):
-                for fk in table.foreign_keys:
-                    target = fk.column.table.name
-                    value = rows[key].get(fk.parent.name)
-                    if value is not None and (value,) not in result.get(target, {}):
-                        del rows[key]
-                        changed = True
-                        break
-    return result

@@ -145,7 +145,9 @@ class _Apply:
         staged = _Staged(target, changes, TableReport(name))
         with self._timed(staged.report):
             if changes.inserts:
-                staged.inserts = self._staging_table(target, target.columns.keys(), ())
+                staged.inserts = self._staging_table(
+                    staged.report, target, target.columns.keys(), ()
+                )
                 self._fill(
                     staged, staged.inserts, (self._full_row(target, r) for r in changes.inserts)
                 )
@@ -154,13 +156,15 @@ class _Apply:
                 columns = sorted({c for u in changes.updates for c in u.after})
                 staged.update_columns = columns
                 keys = [c.name for c in target.primary_key]
-                staged.updates = self._staging_table(target, keys + columns, columns)
+                staged.updates = self._staging_table(staged.report, target, keys + columns, columns)
                 self._fill(
                     staged, staged.updates, self._update_rows(target, changes, keys, columns)
                 )
                 self._check_updates(staged)
             if changes.deletes:
-                staged.deletes = self._staging_table(target, target.columns.keys(), ())
+                staged.deletes = self._staging_table(
+                    staged.report, target, target.columns.keys(), ()
+                )
                 self._fill(
                     staged, staged.deletes, (self._full_row(target, r) for r in changes.deletes)
                 )
@@ -168,7 +172,11 @@ class _Apply:
         return staged
 
     def _staging_table(
-        self, target: sa.Table, columns: Sequence[str], with_before: Sequence[str]
+        self,
+        report: TableReport,
+        target: sa.Table,
+        columns: Sequence[str],
+        with_before: Sequence[str],
     ) -> sa.Table:
         """A temporary table with a column ``v<i>`` per target column (new value) and,
         for updates, ``b<i>`` (value before) and ``s<i>`` (changed or not).
@@ -196,18 +204,35 @@ class _Apply:
             *staging_columns,
             prefixes=["TEMPORARY"],
         )
-        self._execute(None, CreateTable(table))
+        self._execute(report, CreateTable(table))
         return table
 
     def _fill(self, staged: _Staged, staging: sa.Table, rows: Iterator[dict[str, Any]]) -> None:
+        """One bulk statement: COPY on PostgreSQL, one driver-level executemany elsewhere."""
         if self.postgresql:
             self._copy(staging, rows)
-        else:
-            batch = list(rows)
-            self._execute(staged.report, staging.insert(), batch)
+            staged.report.statements += 1
+            # Fresh statistics keep the planner from a nested loop over a table it
+            # believes empty (the trap of set-based diffs right after a bulk load).
+            self._execute(staged.report, sa.text(f"ANALYZE {self._quoted(staging)}"))
             return
+        columns = list(staging.columns)
+        dialect = self.connection.dialect
+        processors = [c.type.bind_processor(dialect) for c in columns]
+        names = ", ".join(self._quote(c.name) for c in columns)
+        marks = ", ".join("?" for _ in columns)
+        batch = [
+            tuple(
+                value if process is None else process(value)
+                for process, value in zip(processors, (row[c.key] for c in columns), strict=True)
+            )
+            for row in rows
+        ]
+        # The driver's executemany: one prepared statement, however many rows.
         staged.report.statements += 1
-        self._execute(staged.report, sa.text(f"ANALYZE {self._quoted(staging)}"))
+        self.connection.exec_driver_sql(
+            f"INSERT INTO {self._quoted(staging)} ({names}) VALUES ({marks})", batch
+        )
 
     def _copy(self, staging: sa.Table, rows: Iterator[dict[str, Any]]) -> None:
         driver = self.connection.connection.driver_connection

@@ -117,8 +117,16 @@ class _Loader:
     broken: set[tuple[str, Key]] = field(default_factory=set)
     indexes: dict[str, dict[str, list[Key]]] = field(default_factory=dict)
     assigned: list[tuple[str, Key]] = field(default_factory=list)
+    #: Tables whose rows may be written in place, several times over.
+    inline_tables: set[str] = field(default_factory=set)
 
     def load(self) -> LoadedDataset:
+        self.inline_tables = {
+            kind.table
+            for file in self.spec.files
+            for kind in file.rows.fields.values()
+            if isinstance(kind, Ref) and kind.inline
+        }
         for table in self.spec.tables():
             self.dataset[table] = {}
             self.origins[table] = {}
@@ -188,11 +196,14 @@ class _Loader:
         if assign:
             # A new row written without an id gets one; a revision writes it back.
             parsed.row[key_columns[0]] = new_id()
-        if not ok or any(column not in parsed.row for column in key_columns):
+        if any(column not in parsed.row for column in key_columns):
             return None
         key = tuple(parsed.row[column] for column in key_columns)
         if not self._add_row(rows.table, key, parsed.row, origin):
             return None
+        if not ok:
+            # Keep the row so that rows naming it do not report it missing as well.
+            self.broken.add((rows.table, key))
         if assign:
             self.assigned.append((rows.table, key))
         for owned, value in parsed.owned:
@@ -292,12 +303,13 @@ class _Loader:
             self.origins[table][key] = origin
             return True
         first = self.origins[table][key]
-        if existing == row and first != origin:
-            return True  # the same row defined again in place: one row
+        inline = table in self.inline_tables
+        if existing == row and first != origin and inline:
+            return True  # the same text written again where it is used: one row
         if existing == row:
             detail = f"{table} {_show_key(key)} appears twice on this line"
             self._problem(origin, "duplicate-id", detail)
-        elif table in self._inline_tables():
+        elif inline:
             self._problem(
                 origin,
                 "conflicting-definition",
@@ -308,14 +320,6 @@ class _Loader:
                 origin, "duplicate-id", f"{table} {_show_key(key)} already at {_show(first)}"
             )
         return False
-
-    def _inline_tables(self) -> set[str]:
-        return {
-            kind.table
-            for file in self.spec.files
-            for kind in file.rows.fields.values()
-            if isinstance(kind, Ref) and kind.inline
-        }
 
     # -- references --------------------------------------------------------------------
 
@@ -392,7 +396,11 @@ class _Loader:
             if not file.rows.unique_label:
                 continue
             table = file.rows.table
-            for label, keys in self._label_index(labeler, table).items():
+            for label, all_keys in self._label_index(labeler, table).items():
+                # A row with an unresolved reference has no trustworthy label.
+                keys = [key for key in all_keys if (table, key) not in self.broken]
+                if len(keys) < 2:
+                    continue
                 first = self.origins[table][keys[0]]
                 for key in keys[1:]:
                     self._problem(
@@ -479,7 +487,7 @@ def _reference_order(spec: SeedSpec) -> list[str]:
 
 def load_seeddata(folder: Path, spec: SeedSpec, metadata: sa.MetaData) -> LoadedDataset:
     """Read and validate every file of ``folder``; raise ``DatasetError`` listing all problems."""
-    shown = folder.name if not folder.is_absolute() else _shown_folder(folder)
+    shown = str(folder) if not folder.is_absolute() else _shown_folder(folder)
     return _Loader(spec, metadata, folder, shown).load()
 
 
