@@ -47,14 +47,20 @@ class Pending:
     keys: dict[str, tuple[str, ...]]
     #: New rows written without an id, which got one in ``desired``.
     assigned_ids: list[tuple[str, Key]]
+    #: ``desired`` and the rows of the branches it builds on (for labels).
+    context: Dataset
 
 
-def pending_changes(project: SeedsProject, branch: str) -> Pending:
-    loaded = load_seeddata(project.seeddata, project.spec, project.metadata)
+def pending_changes(project: SeedsProject, branch: str | None = None) -> Pending:
+    project = project.for_branch(branch)
+    loaded = load_seeddata(
+        project.seeddata, project.spec, project.metadata, base=project.base_seeddata
+    )
     keys = primary_keys(project.metadata, project.spec.tables())
-    current = replay(ScriptDirectory.from_config(project.config), branch, keys)
-    changes = diff(loaded.rows, current, keys)
-    return Pending(changes, loaded.rows, current, keys, loaded.assigned_ids)
+    current = replay(ScriptDirectory.from_config(project.config), project.branch, keys)
+    desired = loaded.own_rows()
+    changes = diff(desired, current, keys)
+    return Pending(changes, desired, current, keys, loaded.assigned_ids, loaded.rows)
 
 
 def autogenerate(
@@ -64,8 +70,9 @@ def autogenerate(
     revision: str | None = None,
 ) -> Generated | None:
     """Write a revision holding the pending changes; None when there are none."""
-    branch = branch or project.branch
-    pending = pending_changes(project, branch)
+    project = project.for_branch(branch)
+    branch = project.branch
+    pending = pending_changes(project)
     changes = pending.changes
     if not changes:
         return None
@@ -79,7 +86,7 @@ def autogenerate(
     created = datetime.datetime.now(datetime.UTC)
     path = Path(scripts._rev_path(str(project.versions), revision, message, created))
     sidecar = path.with_suffix(".changes.jsonl") if changes.size > INLINE_LIMIT else None
-    describer = RowDescriber(project.spec, pending.keys, pending.desired, pending.current)
+    describer = RowDescriber(project.spec, pending.keys, pending.context, pending.current)
     text = render_revision(
         message=message,
         revision=revision,
@@ -97,7 +104,7 @@ def autogenerate(
     path.write_text(text, encoding="utf-8")
     if pending.assigned_ids:
         # From now on these rows are known by the ids the revision gave them.
-        write_seeddata(project.seeddata, project.spec, pending.desired)
+        write_seeddata(project.seeddata, project.spec, pending.context, only=pending.desired)
     return Generated(revision, path, sidecar, changes, len(pending.assigned_ids))
 
 

@@ -21,6 +21,14 @@ class ProjectError(ValueError):
 
 @dataclass(frozen=True)
 class SeedsProject:
+    """The seed data of one branch of data revisions, and where its revisions go.
+
+    The ``[seeds]`` section describes the default branch. A branch for data wanted only in
+    some environments has a section ``[seeds.NAME]`` with its own ``seeddata`` folder; its
+    rows build on those of the default branch (``extends``), and its first revision depends
+    on that branch's head.
+    """
+
     config: Config
     seeddata: Path
     spec: SeedSpec
@@ -28,14 +36,22 @@ class SeedsProject:
     versions: Path
     branch: str
     depends_on: str | None
+    #: Seed data folders of the branches this one builds on: read for references only.
+    base_seeddata: tuple[Path, ...] = ()
+
+    def for_branch(self, branch: str | None) -> SeedsProject:
+        """The same project, for ``branch`` (None: this one)."""
+        if branch is None or branch == self.branch:
+            return self
+        return SeedsProject.from_config(self.config, branch)
 
     @classmethod
-    def from_config(cls, config: Config) -> SeedsProject:
-        def option(name: str, default: str | None = None) -> str:
-            value = config.get_section_option(SECTION, name, default)
+    def from_config(cls, config: Config, branch: str | None = None) -> SeedsProject:
+        def option(name: str, default: str | None = None, section: str = SECTION) -> str:
+            value = config.get_section_option(section, name, default)
             if value is None:
                 raise ProjectError(
-                    f"{config.config_file_name}: [{SECTION}] needs the option {name!r}"
+                    f"{config.config_file_name}: [{section}] needs the option {name!r}"
                 )
             return value
 
@@ -45,7 +61,7 @@ class SeedsProject:
             raise ProjectError(f"[{SECTION}] spec = {option('spec')} is not a SeedSpec")
         if not isinstance(metadata, sa.MetaData):
             raise ProjectError(f"[{SECTION}] metadata = {option('metadata')} is not a MetaData")
-        return cls(
+        default = cls(
             config=config,
             seeddata=Path(option("seeddata")),
             spec=spec,
@@ -53,6 +69,27 @@ class SeedsProject:
             versions=Path(option("versions")),
             branch=option("branch", "seeds"),
             depends_on=option("depends_on", "") or None,
+        )
+        if branch is None or branch == default.branch:
+            return default
+        section = f"{SECTION}.{branch}"
+        if section not in config.file_config.sections():
+            raise ProjectError(
+                f"{config.config_file_name}: no [{section}] section for branch {branch!r}"
+            )
+        extends = option("extends", default.branch, section).split()
+        unknown = [name for name in extends if name != default.branch]
+        if unknown:
+            raise ProjectError(f"[{section}] extends {unknown}: only {default.branch!r} can be")
+        return cls(
+            config=config,
+            seeddata=Path(option("seeddata", section=section)),
+            spec=spec,
+            metadata=metadata,
+            versions=Path(option("versions", str(default.versions), section)),
+            branch=branch,
+            depends_on=option("depends_on", f"{default.branch}@head", section) or None,
+            base_seeddata=(default.seeddata,) if extends else (),
         )
 
 

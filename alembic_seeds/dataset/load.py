@@ -9,7 +9,7 @@ from __future__ import annotations
 import graphlib
 import json
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,6 +50,17 @@ class LoadedDataset:
     origins: dict[str, dict[Key, Origin]]
     #: Rows written without an id, which got a new one (table, key), in file order.
     assigned_ids: list[tuple[str, Key]] = field(default_factory=list)
+    #: Rows read from base folders (another branch's seed data), by table.
+    base_rows: dict[str, set[Key]] = field(default_factory=dict)
+
+    def own_rows(self) -> Dataset:
+        """The rows of the folder itself, without those of its base folders."""
+        return {
+            table: {
+                key: row for key, row in rows.items() if key not in self.base_rows.get(table, ())
+            }
+            for table, rows in self.rows.items()
+        }
 
 
 def primary_keys(metadata: sa.MetaData, tables: list[str]) -> dict[str, tuple[str, ...]]:
@@ -107,8 +118,8 @@ class _ParsedRow:
 class _Loader:
     spec: SeedSpec
     metadata: sa.MetaData
-    folder: Path
-    shown_folder: str
+    #: (folder, how messages show it); rows of all of them form one dataset.
+    folders: list[tuple[Path, str]]
     dataset: Dataset = field(default_factory=dict)
     origins: dict[str, dict[Key, Origin]] = field(default_factory=dict)
     problems: list[Problem] = field(default_factory=list)
@@ -130,8 +141,9 @@ class _Loader:
         for table in self.spec.tables():
             self.dataset[table] = {}
             self.origins[table] = {}
-        for file in self.spec.files:
-            self._read_file(file)
+        for folder, shown in self.folders:
+            for file in self.spec.files:
+                self._read_file(folder, shown, file)
         labeler = Labeler(self.spec, self.dataset)
         self._resolve_refs(labeler)
         self._resolve_links(labeler)
@@ -144,9 +156,9 @@ class _Loader:
 
     # -- reading ---------------------------------------------------------------------
 
-    def _read_file(self, file: FileSpec) -> None:
-        path = self.folder / file.path
-        shown = f"{self.shown_folder}/{file.path}"
+    def _read_file(self, folder: Path, shown_folder: str, file: FileSpec) -> None:
+        path = folder / file.path
+        shown = f"{shown_folder}/{file.path}"
         if not path.exists():
             return
         try:
@@ -485,13 +497,28 @@ def _reference_order(spec: SeedSpec) -> list[str]:
     return list(sorter.static_order())
 
 
-def load_seeddata(folder: Path, spec: SeedSpec, metadata: sa.MetaData) -> LoadedDataset:
-    """Read and validate every file of ``folder``; raise ``DatasetError`` listing all problems."""
-    shown = str(folder) if not folder.is_absolute() else _shown_folder(folder)
-    return _Loader(spec, metadata, folder, shown).load()
+def load_seeddata(
+    folder: Path, spec: SeedSpec, metadata: sa.MetaData, *, base: Sequence[Path] = ()
+) -> LoadedDataset:
+    """Read and validate every file of ``folder``; raise ``DatasetError`` listing all problems.
+
+    Rows of the ``base`` folders are read first and may be referred to; ``own_rows()`` of
+    the result leaves them out.
+    """
+    folders = [(path, _shown_folder(path)) for path in (*base, folder)]
+    loaded = _Loader(spec, metadata, folders).load()
+    if base:
+        own_prefix = folders[-1][1] + "/"
+        loaded.base_rows = {
+            table: {key for key, origin in origins.items() if not origin[0].startswith(own_prefix)}
+            for table, origins in loaded.origins.items()
+        }
+    return loaded
 
 
 def _shown_folder(folder: Path) -> str:
+    if not folder.is_absolute():
+        return str(folder)
     try:
         return str(folder.relative_to(Path.cwd()))
     except ValueError:

@@ -21,14 +21,21 @@ class UnplacedRowsError(ValueError):
     """Rows that no file of the spec can hold (for example an owned row without owner)."""
 
 
-def render_seeddata(spec: SeedSpec, dataset: Dataset) -> dict[str, str]:
-    """The text of every file of ``spec`` that holds rows (path relative to the folder)."""
-    return _Writer(spec, dataset).render()
+def render_seeddata(
+    spec: SeedSpec, dataset: Dataset, only: Dataset | None = None
+) -> dict[str, str]:
+    """The text of every file of ``spec`` that holds rows (path relative to the folder).
+
+    With ``only``, just those rows are written; ``dataset`` gives the labels they refer to.
+    """
+    return _Writer(spec, dataset, only).render()
 
 
-def write_seeddata(folder: Path, spec: SeedSpec, dataset: Dataset) -> list[Path]:
+def write_seeddata(
+    folder: Path, spec: SeedSpec, dataset: Dataset, only: Dataset | None = None
+) -> list[Path]:
     """Write the files of ``dataset`` into ``folder``; files left without rows are removed."""
-    files = render_seeddata(spec, dataset)
+    files = render_seeddata(spec, dataset, only)
     written = []
     for file in spec.files:
         path = folder / file.path
@@ -48,9 +55,10 @@ def format_line(obj: Mapping[str, Any]) -> str:
 
 
 class _Writer:
-    def __init__(self, spec: SeedSpec, dataset: Dataset) -> None:
+    def __init__(self, spec: SeedSpec, dataset: Dataset, only: Dataset | None) -> None:
         self.spec = spec
         self.dataset = dataset
+        self.written = dataset if only is None else only
         self.labeler = Labeler(spec, dataset)
         self.indexes: dict[str, dict[str, list[Key]]] = {}
         self.placed_elsewhere: dict[str, set[Key]] = {}
@@ -76,12 +84,12 @@ class _Writer:
             placed = self.placed_elsewhere.get(file.rows.table, set())
             lines = [
                 format_line(self._object(file.rows, key, row))
-                for key, row in self.dataset.get(file.rows.table, {}).items()
+                for key, row in self.written.get(file.rows.table, {}).items()
                 if key not in placed
             ]
             if lines:
                 files[file.path] = "\n".join(lines) + "\n"
-        for table, rows in self.dataset.items():
+        for table, rows in self.written.items():
             if table in homes or not rows:
                 continue
             embedded = self.placed_elsewhere.get(table)

@@ -1,0 +1,111 @@
+"""Data wanted only in some environments lives on its own branch label."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from alembic import command
+from alembic.config import Config
+from alembic.script import ScriptDirectory
+
+from alembic_seeds.apply.snapshot import read_dataset
+from alembic_seeds.generate import autogenerate
+from alembic_seeds.project import ProjectError, SeedsProject
+from lumina.models import metadata
+from tests.databases import PROJECT_ROOT, engine_for
+
+DATA_STRUCTURES = "Data Structures and Introduction to Algorithms @ The Open University Of Israel"
+DEV_SECTION = """
+[seeds.dev]
+# Demo rows for development databases only.
+seeddata = %(here)s/seeddata_dev
+"""
+
+
+def dev_project(root: Path) -> Config:
+    shutil.copy(PROJECT_ROOT / "alembic.ini", root / "alembic.ini")
+    with (root / "alembic.ini").open("a", encoding="utf-8") as ini:
+        ini.write(DEV_SECTION)
+    for folder in ("migrations", "data_migrations", "seeddata"):
+        shutil.copytree(PROJECT_ROOT / folder, root / folder)
+    demo = root / "seeddata_dev"
+    rows: dict[str, list[dict[str, object]]] = {
+        "institutions/universities.jsonl": [
+            {"name": {"en": "Demo University", "he": "אוניברסיטת הדגמה"}}
+        ],
+        "catalog/courses.jsonl": [
+            {
+                "university": "Demo University",
+                "degrees": [],
+                "name": {"en": "Demo Course", "he": "קורס הדגמה"},
+            }
+        ],
+        "curriculum/modules.jsonl": [
+            {
+                "parents": ["Binary Trees"],
+                "courses": [
+                    "Demo Course @ Demo University",
+                    DATA_STRUCTURES,
+                ],
+                "name": {"en": "Demo Module", "he": "מודול הדגמה"},
+            }
+        ],
+    }
+    for path, lines in rows.items():
+        (demo / path).parent.mkdir(parents=True, exist_ok=True)
+        (demo / path).write_text(
+            "".join(json.dumps(line, ensure_ascii=False) + "\n" for line in lines), "utf-8"
+        )
+    return Config(str(root / "alembic.ini"))
+
+
+def university_names(url: str) -> set[str]:
+    engine = engine_for(url)
+    with engine.connect() as connection:
+        data = read_dataset(connection, metadata, ["University", "Translation"])
+    engine.dispose()
+    texts = data["Translation"]
+    return {texts[(row["translationId"],)]["en_text"] for row in data["University"].values()}
+
+
+def test_a_second_label_upgrades_on_its_own(
+    db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    config = dev_project(tmp_path)
+    project = SeedsProject.from_config(config)
+
+    generated = autogenerate(project, "demo rows", branch="dev")
+
+    assert generated is not None
+    counts = generated.changes.counts()
+    assert counts["University"]["inserted"] == 1
+    assert counts["_CourseModules"]["inserted"] == 2
+    assert "Translation" in counts and counts["Translation"]["inserted"] == 3
+    scripts = ScriptDirectory.from_config(config)
+    script = scripts.get_revision(generated.revision)
+    assert script is not None
+    assert script.branch_labels == {"dev"}
+    seeds_head = scripts.get_revision("seeds@head")
+    assert seeds_head is not None
+    assert script.dependencies == seeds_head.revision
+    # The default branch sees nothing new: the demo rows are not its business.
+    assert autogenerate(project, "nothing") is None
+
+    command.upgrade(config, "seeds@head")
+    assert "Demo University" not in university_names(db_url)
+    command.upgrade(config, "dev@head")
+    assert "Demo University" in university_names(db_url)
+    command.downgrade(config, "dev@base")
+    names = university_names(db_url)
+    assert "Demo University" not in names
+    assert "The Open University Of Israel" in names
+
+
+def test_unknown_branch_is_a_clear_error(tmp_path: Path) -> None:
+    config = dev_project(tmp_path)
+    with pytest.raises(ProjectError, match=r"no \[seeds.qa\] section"):
+        SeedsProject.from_config(config, "qa")
