@@ -3,24 +3,34 @@
 - The URL comes from ``DATABASE_URL``; without it, a SQLite file next to ``alembic.ini``.
 - SQLite connections enforce foreign keys, as the schema expects.
 - Each revision runs in its own transaction with its version stamp.
+- On PostgreSQL every run takes one advisory lock (schema and data alike), waits for it a
+  bounded time, and runs with a lock timeout so that a locked table makes it give up instead
+  of queueing every reader behind it.
+- The command succeeds only if the database, read afresh, is where the run says it is.
 """
 
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from logging.config import fileConfig
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from alembic import context
+from alembic.runtime.migration import MigrationContext
+from alembic.util import CommandError
 from sqlalchemy import MetaData, create_engine, event, pool
 from sqlalchemy.engine import Connection, Engine
 
+from alembic_seeds import lock
 from alembic_seeds.log import log_metadata
 from alembic_seeds.revision import METADATA_ATTRIBUTE
 
 #: File name of the embedded default database, in the folder of ``alembic.ini``.
 DEFAULT_SQLITE_FILE = "lumina.db"
+APPLICATION_NAME = "alembic-seeds"
 
 
 def database_url(config_file: str | None) -> str:
@@ -32,8 +42,43 @@ def database_url(config_file: str | None) -> str:
     return f"sqlite:///{folder / DEFAULT_SQLITE_FILE}"
 
 
-def make_engine(url: str) -> Engine:
-    engine = create_engine(url, poolclass=pool.NullPool)
+@dataclass(frozen=True)
+class Timeouts:
+    """Seconds; from ``-x NAME=SECONDS`` or the environment (``SEEDS_LOCK_WAIT``, ...)."""
+
+    #: How long to wait for another migration run to finish.
+    lock_wait: float = 300.0
+    #: How long one statement may wait for a row or table lock (PostgreSQL lock_timeout).
+    lock_timeout: float = 5.0
+    #: How long one statement may run (0: no limit).
+    statement_timeout: float = 0.0
+
+    @classmethod
+    def from_arguments(cls, x_arguments: dict[str, str]) -> Timeouts:
+        values: dict[str, float] = {}
+        for name in ("lock_wait", "lock_timeout", "statement_timeout"):
+            text = x_arguments.get(name, os.environ.get(f"SEEDS_{name.upper()}"))
+            if text is None or text == "":
+                continue
+            try:
+                values[name] = float(text)
+            except ValueError:
+                raise CommandError(f"{name}={text!r}: expected a number of seconds") from None
+            if values[name] < 0:
+                raise CommandError(f"{name}={text!r}: must not be negative")
+        return cls(**values)
+
+
+def make_engine(url: str, timeouts: Timeouts | None = None) -> Engine:
+    connect_args: dict[str, Any] = {}
+    if timeouts is not None and url.startswith("postgresql"):
+        # Startup options, not SET: a RESET inside a revision cannot undo them.
+        connect_args["options"] = (
+            f"-c lock_timeout={int(timeouts.lock_timeout * 1000)}"
+            f" -c statement_timeout={int(timeouts.statement_timeout * 1000)}"
+            f" -c application_name={APPLICATION_NAME}"
+        )
+    engine = create_engine(url, poolclass=pool.NullPool, connect_args=connect_args)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
@@ -64,15 +109,51 @@ def run(target_metadata: MetaData) -> None:
         with context.begin_transaction():
             context.run_migrations()
         return
-    engine = make_engine(url)
+    timeouts = Timeouts.from_arguments(context.get_x_argument(as_dictionary=True))
+    engine = make_engine(url, timeouts)
     try:
         with engine.connect() as connection:
-            _run_online(connection, options)
+            if connection.dialect.name == "postgresql":
+                heads = _run_locked(connection, options, timeouts)
+            else:
+                heads = _run_online(connection, options)
+        _verify_committed(engine, heads)
     finally:
         engine.dispose()
 
 
-def _run_online(connection: Connection, options: dict[str, Any]) -> None:
+def _run_locked(connection: Connection, options: dict[str, Any], timeouts: Timeouts) -> list[str]:
+    if (connection.dialect.server_version_info or (0,)) >= (14,):
+        # A killed client's backend notices within a second and stops (and so does its
+        # lock): no orphaned backend keeps writing while the next deploy starts.
+        connection.execute(sa.text("SET client_connection_check_interval = 1000"))
+        connection.commit()
+    try:
+        lock.acquire(connection, timeouts.lock_wait)
+    except lock.LockTimeout as error:
+        raise CommandError(str(error)) from None
+    try:
+        return _run_online(connection, options)
+    finally:
+        lock.release(connection)
+
+
+def _run_online(connection: Connection, options: dict[str, Any]) -> list[str]:
+    if connection.in_transaction():
+        # Alembic would take an open transaction for an outer one and never commit.
+        connection.commit()
     context.configure(connection=connection, **options)
     with context.begin_transaction():
         context.run_migrations()
+    return list(context.get_context().get_current_heads())
+
+
+def _verify_committed(engine: Engine, heads: list[str]) -> None:
+    """Read the version table on a new connection: it must show what the run believes."""
+    with engine.connect() as fresh:
+        stored = set(MigrationContext.configure(fresh).get_current_heads())
+    if stored != set(heads):
+        raise CommandError(
+            f"the database is at {sorted(stored) or 'base'}, not at {sorted(heads) or 'base'}"
+            " as the run believes: its work was not committed"
+        )

@@ -18,8 +18,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from alembic import context, op
+from alembic.util import CommandError
 
-from alembic_seeds.apply.engine import DriftPolicy, apply_changes
+from alembic_seeds.apply.engine import DriftError, DriftPolicy, TableLockedError, apply_changes
 from alembic_seeds.apply.order import parents_first
 from alembic_seeds.apply.values import to_database
 from alembic_seeds.changeset import (
@@ -80,13 +81,17 @@ class DataRevision:
             return
         connection = op.get_bind()
         started = time.perf_counter()
-        report = apply_changes(
-            connection,
-            metadata,
-            changes,
-            drift_policy(),
-            context=f"data revision {self.revision} ({direction})",
-        )
+        try:
+            report = apply_changes(
+                connection,
+                metadata,
+                changes,
+                drift_policy(),
+                context=f"data revision {self.revision} ({direction})",
+            )
+        except (DriftError, TableLockedError) as error:
+            # Alembic prints a CommandError as one FAILED message, without a traceback.
+            raise CommandError(str(error)) from error
         logger.info("data revision %s (%s):", self.revision, direction)
         for line in report.lines():
             logger.info("  %s", line)
@@ -131,7 +136,7 @@ def drift_policy() -> DriftPolicy:
         return DriftPolicy(value)
     except ValueError:
         choices = ", ".join(policy.value for policy in DriftPolicy)
-        raise ValueError(f"-x {DRIFT_OPTION}={value}: expected one of {choices}") from None
+        raise CommandError(f"-x {DRIFT_OPTION}={value}: expected one of {choices}") from None
 
 
 def _render_offline(metadata: sa.MetaData, changes: ChangeSet) -> None:

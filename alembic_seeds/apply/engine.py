@@ -58,6 +58,18 @@ class Mismatch:
         return f"{self.table} {key}: {what}: {details}"
 
 
+class TableLockedError(RuntimeError):
+    """A table stayed locked by another transaction for longer than the lock timeout."""
+
+    def __init__(self, table: str, context: str = "") -> None:
+        self.table = table
+        head = f"{context}: " if context else ""
+        super().__init__(
+            f"{head}table {table} is locked by another transaction; gave up after the lock "
+            "timeout (-x lock_timeout=SECONDS), nothing was written"
+        )
+
+
 class DriftError(RuntimeError):
     """Rows in the database differ from the change set; nothing was written."""
 
@@ -549,9 +561,14 @@ class _Apply:
             report.statements += 1
         # Row counts of INSERT ... SELECT are only kept when asked for.
         options = {"preserve_rowcount": True}
-        if parameters is None:
-            return self.connection.execute(statement, execution_options=options)
-        return self.connection.execute(statement, parameters, execution_options=options)
+        try:
+            if parameters is None:
+                return self.connection.execute(statement, execution_options=options)
+            return self.connection.execute(statement, parameters, execution_options=options)
+        except sa.exc.OperationalError as error:
+            if report is not None and _is_lock_timeout(error):
+                raise TableLockedError(report.table, self.context) from error
+            raise
 
     def _timed(self, report: TableReport) -> _Timer:
         return _Timer(report)
@@ -597,3 +614,8 @@ def _unique_columns(table: sa.Table) -> set[str]:
         if index.unique:
             columns.update(column.name for column in index.columns)
     return columns
+
+
+def _is_lock_timeout(error: sa.exc.OperationalError) -> bool:
+    # SQLSTATE 55P03 (lock_not_available): PostgreSQL's lock_timeout expired.
+    return getattr(error.orig, "sqlstate", None) == "55P03"
