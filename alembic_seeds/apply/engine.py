@@ -28,6 +28,9 @@ from alembic_seeds.apply.report import ApplyReport, TableReport
 from alembic_seeds.apply.values import from_database, to_database
 from alembic_seeds.changeset import ChangeSet, Row, TableChanges, same_value
 
+#: Staging tables at least this large get fresh planner statistics before they are joined.
+ANALYZE_MIN_ROWS = 1000
+
 
 class DriftPolicy(enum.StrEnum):
     """What to do with rows that are not as the change set expects them."""
@@ -105,6 +108,8 @@ class _Staged:
     deletes: sa.Table | None = None
     update_columns: list[str] = field(default_factory=list)
     mismatches: list[Mismatch] = field(default_factory=list)
+    #: Only inserts, into a table that holds no rows: they go straight in, unstaged.
+    direct: bool = False
 
     def drift(self, operation: str) -> list[Mismatch]:
         return [m for m in self.mismatches if m.operation == operation]
@@ -127,6 +132,7 @@ class _Apply:
         self.postgresql = connection.dialect.name == "postgresql"
         self.staging_metadata = sa.MetaData()
         self.serial = 0
+        self._reports: dict[str, TableReport] = {}
 
     def run(self) -> ApplyReport:
         started = time.perf_counter()
@@ -135,7 +141,14 @@ class _Apply:
                 raise KeyError(f"change set names table {name!r}, which the metadata lacks")
         order = parents_first(self.metadata, [n for n, c in self.changes.tables.items() if c])
         # On any error the caller rolls the transaction back, staging tables included.
-        staged = [self._stage(name) for name in order]
+        empty = self._empty_tables(
+            [
+                n
+                for n in order
+                if not self.changes.tables[n].updates and not self.changes.tables[n].deletes
+            ]
+        )
+        staged = [self._stage(name, direct=name in empty) for name in order]
         mismatches = [m for table in staged for m in table.mismatches]
         if mismatches and self.policy is DriftPolicy.ERROR:
             raise DriftError(mismatches, self.context)
@@ -151,12 +164,26 @@ class _Apply:
 
     # -- staging and checks ------------------------------------------------------------
 
-    def _stage(self, name: str) -> _Staged:
+    def _empty_tables(self, names: list[str]) -> set[str]:
+        """Which of ``names`` hold no rows at all (one query for all of them)."""
+        if not names:
+            return set()
+        tables = [self.metadata.tables[name] for name in names]
+        probes = [
+            ~sa.exists(sa.select(sa.literal(1)).select_from(table)).label(f"t{index}")
+            for index, table in enumerate(tables)
+        ]
+        first = self._reports.setdefault(names[0], TableReport(names[0]))
+        row = self._execute(first, sa.select(*probes)).one()
+        return {name for name, empty in zip(names, row, strict=True) if empty}
+
+    def _stage(self, name: str, direct: bool) -> _Staged:
         target = self.metadata.tables[name]
         changes = self.changes.tables[name]
-        staged = _Staged(target, changes, TableReport(name))
+        report = self._reports.setdefault(name, TableReport(name))
+        staged = _Staged(target, changes, report, direct=direct)
         with self._timed(staged.report):
-            if changes.inserts:
+            if changes.inserts and not direct:
                 staged.inserts = self._staging_table(
                     staged.report, target, target.columns.keys(), ()
                 )
@@ -219,16 +246,22 @@ class _Apply:
         self._execute(report, CreateTable(table))
         return table
 
-    def _fill(self, staged: _Staged, staging: sa.Table, rows: Iterator[dict[str, Any]]) -> None:
-        """One bulk statement: COPY on PostgreSQL, one driver-level executemany elsewhere."""
+    def _fill(self, staged: _Staged, table: sa.Table, rows: Iterator[dict[str, Any]]) -> None:
+        """One bulk statement: COPY on PostgreSQL, one driver-level executemany elsewhere.
+
+        ``rows`` are dicts by column key of ``table`` (a staging table or, for rows that go
+        straight in, the target itself).
+        """
+        columns = list(table.columns)
+        keys = [c.name if table is staged.target else c.key for c in columns]
+        staged.report.statements += 1
         if self.postgresql:
-            self._copy(staging, rows)
-            staged.report.statements += 1
-            # Fresh statistics keep the planner from a nested loop over a table it
-            # believes empty (the trap of set-based diffs right after a bulk load).
-            self._execute(staged.report, sa.text(f"ANALYZE {self._quoted(staging)}"))
+            count = self._copy(table, keys, rows)
+            if table is not staged.target and count >= ANALYZE_MIN_ROWS:
+                # Fresh statistics keep the planner from a nested loop over a table it
+                # believes tiny (the trap of set-based diffs right after a bulk load).
+                self._execute(staged.report, sa.text(f"ANALYZE {self._quoted(table)}"))
             return
-        columns = list(staging.columns)
         dialect = self.connection.dialect
         processors = [c.type.bind_processor(dialect) for c in columns]
         names = ", ".join(self._quote(c.name) for c in columns)
@@ -236,27 +269,29 @@ class _Apply:
         batch = [
             tuple(
                 value if process is None else process(value)
-                for process, value in zip(processors, (row[c.key] for c in columns), strict=True)
+                for process, value in zip(processors, (row[key] for key in keys), strict=True)
             )
             for row in rows
         ]
-        # The driver's executemany: one prepared statement, however many rows.
-        staged.report.statements += 1
+        # The driver's executemany (SQLite): one prepared statement, however many rows.
         self.connection.exec_driver_sql(
-            f"INSERT INTO {self._quoted(staging)} ({names}) VALUES ({marks})", batch
+            f"INSERT INTO {self._quoted(table)} ({names}) VALUES ({marks})", batch
         )
 
-    def _copy(self, staging: sa.Table, rows: Iterator[dict[str, Any]]) -> None:
+    def _copy(self, table: sa.Table, keys: list[str], rows: Iterator[dict[str, Any]]) -> int:
         driver = self.connection.connection.driver_connection
         assert driver is not None
-        names = ", ".join(self._quote(c.name) for c in staging.columns)
-        keys = [c.key for c in staging.columns]
-        statement = f"COPY {self._quoted(staging)} ({names}) FROM STDIN"
+        names = ", ".join(self._quote(c.name) for c in table.columns)
+        statement = f"COPY {self._quoted(table)} ({names}) FROM STDIN"
+        count = 0
         with driver.cursor() as cursor, cursor.copy(statement) as copy:
             for row in rows:
                 copy.write_row([row[key] for key in keys])
+                count += 1
+        return count
 
     def _full_row(self, target: sa.Table, row: Row) -> dict[str, Any]:
+        """Values by column name (also the key of the staging column that holds them)."""
         return {c.name: to_database(c, row.get(c.name)) for c in target.columns}
 
     def _update_rows(
@@ -443,6 +478,10 @@ class _Apply:
     def _write_inserts(self, staged: _Staged) -> None:
         target = staged.target
         with self._timed(staged.report):
+            if staged.direct and staged.changes.inserts:
+                rows = (self._full_row(target, r) for r in staged.changes.inserts)
+                self._fill(staged, target, rows)
+                staged.report.inserted += len(staged.changes.inserts)
             if staged.inserts is not None:
                 staging = staged.inserts
                 exists = sa.exists().where(self._matches(target, staging))
