@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, overload
 
 Row = dict[str, Any]
 Key = tuple[Any, ...]
@@ -38,23 +38,46 @@ class RowUpdate:
 
 @dataclass
 class TableChanges:
-    inserts: list[Row] = field(default_factory=list)
-    updates: list[RowUpdate] = field(default_factory=list)
-    deletes: list[Row] = field(default_factory=list)
+    """The changes of one table. The sequences may be lazy (read from a sidecar file as
+    they are iterated), so code that applies them iterates once and keeps no copy."""
+
+    inserts: Sequence[Row] = field(default_factory=list)
+    updates: Sequence[RowUpdate] = field(default_factory=list)
+    deletes: Sequence[Row] = field(default_factory=list)
 
     def __bool__(self) -> bool:
         return bool(self.inserts or self.updates or self.deletes)
 
     def inverse(self) -> TableChanges:
         return TableChanges(
-            inserts=list(self.deletes),
-            updates=[update.inverse() for update in self.updates],
-            deletes=list(self.inserts),
+            inserts=self.deletes, updates=_Inverted(self.updates), deletes=self.inserts
         )
 
     @property
     def size(self) -> int:
         return len(self.inserts) + len(self.updates) + len(self.deletes)
+
+
+class _Inverted(Sequence[RowUpdate]):
+    """The inverse of every update of a sequence, made one at a time."""
+
+    def __init__(self, updates: Sequence[RowUpdate]) -> None:
+        self._updates = updates
+
+    def __len__(self) -> int:
+        return len(self._updates)
+
+    @overload
+    def __getitem__(self, index: int) -> RowUpdate: ...
+    @overload
+    def __getitem__(self, index: slice) -> Sequence[RowUpdate]: ...
+    def __getitem__(self, index: int | slice) -> RowUpdate | Sequence[RowUpdate]:
+        if isinstance(index, slice):
+            return [update.inverse() for update in self._updates[index]]
+        return self._updates[index].inverse()
+
+    def __iter__(self) -> Iterator[RowUpdate]:
+        return (update.inverse() for update in self._updates)
 
 
 @dataclass
@@ -107,15 +130,14 @@ def diff(desired: Dataset, current: Dataset, primary_keys: PrimaryKeys) -> Chang
         want = desired.get(table, {})
         have = current.get(table, {})
         key_columns = primary_keys[table]
-        table_changes = TableChanges()
-        for key in sorted(want.keys() - have.keys(), key=_sort_key):
-            table_changes.inserts.append(dict(want[key]))
-        for key in sorted(want.keys() & have.keys(), key=_sort_key):
-            update = _row_update(have[key], want[key], key_columns)
-            if update is not None:
-                table_changes.updates.append(update)
-        for key in sorted(have.keys() - want.keys(), key=_sort_key):
-            table_changes.deletes.append(dict(have[key]))
+        inserts = [dict(want[key]) for key in sorted(want.keys() - have.keys(), key=_sort_key)]
+        updates = [
+            update
+            for key in sorted(want.keys() & have.keys(), key=_sort_key)
+            if (update := _row_update(have[key], want[key], key_columns)) is not None
+        ]
+        deletes = [dict(have[key]) for key in sorted(have.keys() - want.keys(), key=_sort_key)]
+        table_changes = TableChanges(inserts, updates, deletes)
         if table_changes:
             changes.tables[table] = table_changes
     return changes
@@ -215,27 +237,46 @@ def canonical_lines(changes: ChangeSet) -> Iterator[str]:
 
 def from_canonical_lines(lines: Iterable[tuple[int, str]], source: str) -> ChangeSet:
     """Parse numbered lines written by ``canonical_lines``; errors name ``source:line``."""
-    changes = ChangeSet()
+    inserts: dict[str, list[Row]] = {}
+    updates: dict[str, list[RowUpdate]] = {}
+    deletes: dict[str, list[Row]] = {}
+    tables: dict[str, None] = {}
     for number, text in lines:
         if not text.strip():
             continue
         try:
-            entry = json.loads(text)
-            table_changes = changes.tables.setdefault(entry["table"], TableChanges())
-            op = entry["op"]
-            if op == "insert":
-                table_changes.inserts.append(entry["row"])
-            elif op == "update":
-                table_changes.updates.append(
-                    RowUpdate(entry["key"], entry["before"], entry["after"])
-                )
-            elif op == "delete":
-                table_changes.deletes.append(entry["row"])
-            else:
-                raise ValueError(f"unknown op {op!r}")
-        except (ValueError, KeyError, TypeError) as error:
-            raise ChangeSetFormatError(f"{source}:{number}: malformed change: {error}") from None
-    return changes
+            table, op, change = parse_change(text)
+        except ChangeSetFormatError as error:
+            raise ChangeSetFormatError(f"{source}:{number}: {error}") from None
+        tables[table] = None
+        if op == "insert":
+            inserts.setdefault(table, []).append(change)  # type: ignore[arg-type]
+        elif op == "update":
+            updates.setdefault(table, []).append(change)  # type: ignore[arg-type]
+        else:
+            deletes.setdefault(table, []).append(change)  # type: ignore[arg-type]
+    return ChangeSet(
+        {
+            table: TableChanges(
+                inserts.get(table, []), updates.get(table, []), deletes.get(table, [])
+            )
+            for table in tables
+        }
+    )
+
+
+def parse_change(text: str) -> tuple[str, str, Row | RowUpdate]:
+    """(table, op, row or update) of one canonical line."""
+    try:
+        entry = json.loads(text)
+        table, op = entry["table"], entry["op"]
+        if op == "update":
+            return table, op, RowUpdate(entry["key"], entry["before"], entry["after"])
+        if op in ("insert", "delete"):
+            return table, op, entry["row"]
+        raise ValueError(f"unknown op {op!r}")
+    except (ValueError, KeyError, TypeError) as error:
+        raise ChangeSetFormatError(f"malformed change: {error}") from None
 
 
 class ChangeSetFormatError(ValueError):

@@ -15,13 +15,14 @@ from alembic.script import ScriptDirectory
 from alembic.util import rev_id as new_revision_id
 from mako.template import Template  # type: ignore[import-untyped]
 
-from alembic_seeds.changeset import ChangeSet, Dataset, Key, canonical_lines, diff, row_key
+from alembic_seeds.changeset import ChangeSet, Dataset, Key, diff, row_key
 from alembic_seeds.dataset.labels import Labeler
 from alembic_seeds.dataset.load import load_seeddata, primary_keys
 from alembic_seeds.dataset.spec import SeedSpec
 from alembic_seeds.dataset.write import write_seeddata
 from alembic_seeds.project import ProjectError, SeedsProject
 from alembic_seeds.replay import data_revisions, replay
+from alembic_seeds.sidecar import write_sidecar
 
 #: Change sets with more changes than this go to a sidecar file next to the revision.
 INLINE_LIMIT = 200
@@ -100,7 +101,7 @@ def autogenerate(
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     if sidecar is not None:
-        sidecar.write_text("".join(f"{line}\n" for line in canonical_lines(changes)), "utf-8")
+        write_sidecar(sidecar, changes)
     path.write_text(text, encoding="utf-8")
     if pending.assigned_ids:
         # From now on these rows are known by the ids the revision gave them.

@@ -23,12 +23,9 @@ from alembic.util import CommandError
 from alembic_seeds.apply.engine import DriftError, DriftPolicy, TableLockedError, apply_changes
 from alembic_seeds.apply.order import parents_first
 from alembic_seeds.apply.values import to_database
-from alembic_seeds.changeset import (
-    ChangeSet,
-    from_canonical_lines,
-    from_document,
-)
+from alembic_seeds.changeset import ChangeSet, from_document
 from alembic_seeds.log import log_table, record
+from alembic_seeds.sidecar import read_sidecar
 
 logger = logging.getLogger("alembic_seeds")
 
@@ -105,14 +102,6 @@ class DataRevision:
             checksum=checksum,
             counts=report.counts(),
             duration_ms=duration_ms,
-        )
-
-
-def read_sidecar(path: Path) -> ChangeSet:
-    with path.open(encoding="utf-8") as lines:
-        return from_canonical_lines(
-            ((number, line.rstrip("\n")) for number, line in enumerate(lines, start=1)),
-            str(path.name),
         )
 
 

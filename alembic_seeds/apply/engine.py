@@ -498,12 +498,21 @@ class _Apply:
                     values = {
                         c.name: staging.c[c.name] for c in target.columns if not c.primary_key
                     }
-                    result = self._execute(
+                    differs = sa.or_(
+                        *(
+                            target.c[c.name].is_distinct_from(staging.c[c.name])
+                            for c in target.columns
+                            if not c.primary_key
+                        )
+                    )
+                    # Only the conflicting rows: the adopted ones are identical already.
+                    self._execute(
                         staged.report,
-                        target.update().where(self._matches(target, staging)).values(values),
+                        target.update()
+                        .where(self._matches(target, staging), differs)
+                        .values(values),
                     )
                     staged.report.overwritten += len(conflicts)
-                    staged.report.unchanged -= max(result.rowcount, 0) - len(conflicts)
                 else:
                     staged.report.skipped += len(conflicts)
 
