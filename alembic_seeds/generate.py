@@ -193,7 +193,7 @@ def changes_literal(changes: ChangeSet, describer: RowDescriber) -> str:
 
 def _table_literal(changes: ChangeSet, describer: RowDescriber) -> Iterator[str]:
     for table, table_changes in sorted(changes.tables.items()):
-        yield f"    {table!r}: {{\n"
+        yield f"    {_py(table)}: {{\n"
         sections: list[tuple[str, list[tuple[Mapping[str, Any], str]]]] = [
             ("inserts", [(row, _py(row)) for row in table_changes.inserts]),
             (
@@ -208,7 +208,7 @@ def _table_literal(changes: ChangeSet, describer: RowDescriber) -> Iterator[str]
         for name, entries in sections:
             if not entries:
                 continue
-            yield f"        {name!r}: [\n"
+            yield f"        {_py(name)}: [\n"
             for row, literal in entries:
                 yield f"            # {_comment(describer.describe(table, row))}\n"
                 yield f"            {literal},\n"

@@ -25,6 +25,7 @@ from alembic_seeds.apply.order import parents_first
 from alembic_seeds.apply.values import to_database
 from alembic_seeds.changeset import ChangeSet, from_document
 from alembic_seeds.log import log_table, record
+from alembic_seeds.progress import terminal_progress
 from alembic_seeds.sidecar import read_sidecar
 
 logger = logging.getLogger("alembic_seeds")
@@ -85,6 +86,7 @@ class DataRevision:
                 changes,
                 drift_policy(),
                 context=f"data revision {self.revision} ({direction})",
+                progress=terminal_progress(),
             )
         except (DriftError, TableLockedError) as error:
             # Alembic prints a CommandError as one FAILED message, without a traceback.

@@ -88,8 +88,10 @@ def test_identical_rows_are_adopted_and_different_rows_reported(
     assert total.inserted == 2741 - part_rows
     assert total.updated == 0
     changes = inserts_of(full)
-    translation = changes.tables["Translation"].inserts[0]
-    changes.tables["Translation"].inserts[0] = {**translation, "en_text": "Changed"}
+    inserts = list(changes.tables["Translation"].inserts)
+    translation = inserts[0]
+    inserts[0] = {**translation, "en_text": "Changed"}
+    changes.tables["Translation"].inserts = inserts
     with pytest.raises(DriftError) as raised, engine.begin() as connection:
         apply_changes(connection, metadata, changes)
     engine.dispose()

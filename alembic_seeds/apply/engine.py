@@ -27,6 +27,7 @@ from alembic_seeds.apply.order import parents_first
 from alembic_seeds.apply.report import ApplyReport, TableReport
 from alembic_seeds.apply.values import from_database, to_database
 from alembic_seeds.changeset import ChangeSet, Row, TableChanges, same_value
+from alembic_seeds.progress import EVERY_ROWS, Progress
 
 #: Staging tables at least this large get fresh planner statistics before they are joined.
 ANALYZE_MIN_ROWS = 1000
@@ -90,10 +91,15 @@ def apply_changes(
     metadata: sa.MetaData,
     changes: ChangeSet,
     policy: DriftPolicy = DriftPolicy.ERROR,
+    *,
     context: str = "",
+    progress: Progress | None = None,
 ) -> ApplyReport:
-    """Apply ``changes`` inside the connection's current transaction."""
-    return _Apply(connection, metadata, changes, policy, context).run()
+    """Apply ``changes`` inside the connection's current transaction.
+
+    ``progress`` is told, every few thousand rows of a bulk load, how far a table got.
+    """
+    return _Apply(connection, metadata, changes, policy, context=context, progress=progress).run()
 
 
 @dataclass
@@ -122,8 +128,11 @@ class _Apply:
         metadata: sa.MetaData,
         changes: ChangeSet,
         policy: DriftPolicy,
+        *,
         context: str,
+        progress: Progress | None = None,
     ) -> None:
+        self.progress = progress
         self.connection = connection
         self.metadata = metadata
         self.changes = changes
@@ -255,6 +264,8 @@ class _Apply:
         columns = list(table.columns)
         keys = [c.name if table is staged.target else c.key for c in columns]
         staged.report.statements += 1
+        if self.progress is not None:
+            rows = self._reporting(staged.report.table, rows, len(staged.changes.inserts))
         if self.postgresql:
             count = self._copy(table, keys, rows)
             if table is not staged.target and count >= ANALYZE_MIN_ROWS:
@@ -277,6 +288,19 @@ class _Apply:
         self.connection.exec_driver_sql(
             f"INSERT INTO {self._quoted(table)} ({names}) VALUES ({marks})", batch
         )
+
+    def _reporting(
+        self, table: str, rows: Iterator[dict[str, Any]], total: int
+    ) -> Iterator[dict[str, Any]]:
+        assert self.progress is not None
+        done = 0
+        for row in rows:
+            yield row
+            done += 1
+            if done % EVERY_ROWS == 0:
+                self.progress(table, done, max(total, done))
+        if done >= EVERY_ROWS:
+            self.progress(table, done, done)
 
     def _copy(self, table: sa.Table, keys: list[str], rows: Iterator[dict[str, Any]]) -> int:
         driver = self.connection.connection.driver_connection

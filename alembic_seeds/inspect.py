@@ -1,0 +1,320 @@
+"""Database-side checks: what a live database holds against what the revisions say.
+
+Everything here only reads: connections are rolled back (and read only on PostgreSQL), and
+a SQLite file that does not exist is reported instead of created.
+
+- ``applied_data_revisions``: the data revisions (of every branch) that the database's Alembic
+  heads include (ancestors of the heads, or the heads themselves).
+- ``edited_revisions``: applied revisions whose change set is not the one that was applied
+  (its checksum differs from the one the log table recorded at upgrade time).
+- ``drift``: rows of the seeded tables that differ from the state the applied revisions
+  produce when replayed offline.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from alembic.script.revision import RevisionError
+from alembic.util import CommandError
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+
+from alembic_seeds.apply.snapshot import read_dataset
+from alembic_seeds.changeset import ChangeSet, ChangeSetFormatError, Dataset, Key, ReplayError, diff
+from alembic_seeds.dataset.load import load_seeddata, primary_keys
+from alembic_seeds.environment import make_engine
+from alembic_seeds.log import LOG_TABLE, LogEntry, entries
+from alembic_seeds.project import SeedsProject
+from alembic_seeds.replay import (
+    DataScript,
+    data_revisions_under,
+    replay_revisions,
+    writers,
+)
+
+
+class DatabaseCheckError(RuntimeError):
+    """The database cannot be read as the check needs (one line, no password in it)."""
+
+
+# ---------------------------------------------------------------------------------------
+# Connecting.
+
+
+def parse_url(url: str) -> URL:
+    try:
+        return make_url(url)
+    except (ArgumentError, ValueError):
+        # Never repeat the text: it may hold a password.
+        raise DatabaseCheckError("DATABASE_URL is not a valid SQLAlchemy URL") from None
+
+
+def shown_url(url: str | URL) -> str:
+    """The URL as it may be printed: without its password."""
+    parsed = parse_url(url) if isinstance(url, str) else url
+    return parsed.render_as_string(hide_password=True)
+
+
+def database_message(error: BaseException, url: URL) -> str:
+    """The first line of a driver's error, without the URL's password."""
+    original = getattr(error, "orig", None)
+    text = str(original if original is not None else error).strip()
+    line = text.splitlines()[0].strip() if text else type(error).__name__
+    if url.password:
+        line = line.replace(str(url.password), "***")
+    return line
+
+
+def _sqlite_file(url: URL) -> Path | None:
+    """The file a SQLite URL names (None for an in-memory or URI database)."""
+    if url.get_backend_name() != "sqlite":
+        return None
+    database = url.database or ""
+    if database in ("", ":memory:") or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+@contextlib.contextmanager
+def read_only(url: str) -> Iterator[Connection]:
+    """A connection to ``url`` that is rolled back at the end; errors as one line."""
+    parsed = parse_url(url)
+    file = _sqlite_file(parsed)
+    if file is not None and not file.exists():
+        raise DatabaseCheckError(f"database {shown_url(parsed)}: no such file")
+    try:
+        engine = make_engine(url)
+    except (SQLAlchemyError, ImportError, ValueError) as error:
+        raise DatabaseCheckError(
+            f"database {shown_url(parsed)}: {database_message(error, parsed)}"
+        ) from None
+    try:
+        try:
+            connection = engine.connect()
+        except SQLAlchemyError as error:
+            raise DatabaseCheckError(
+                f"cannot connect to {shown_url(parsed)}: {database_message(error, parsed)}"
+            ) from None
+        with connection:
+            try:
+                if connection.dialect.name == "postgresql":
+                    connection.execute(sa.text("SET TRANSACTION READ ONLY"))
+                yield connection
+            except SQLAlchemyError as error:
+                raise DatabaseCheckError(
+                    f"database {shown_url(parsed)}: {database_message(error, parsed)}"
+                ) from None
+            finally:
+                with contextlib.suppress(SQLAlchemyError):
+                    connection.rollback()
+    finally:
+        engine.dispose()
+
+
+# ---------------------------------------------------------------------------------------
+# What the database holds.
+
+
+def database_heads(connection: Connection) -> tuple[str, ...]:
+    """The revisions in the database's Alembic version table (empty when it has none)."""
+    return tuple(MigrationContext.configure(connection).get_current_heads())
+
+
+def applied_data_revisions(scripts: ScriptDirectory, heads: tuple[str, ...]) -> list[DataScript]:
+    """The data revisions, of every branch, that a database at ``heads`` has applied (the
+    heads and what they build on), oldest first."""
+    try:
+        return data_revisions_under(scripts, heads)
+    except (CommandError, RevisionError) as error:
+        raise DatabaseCheckError(
+            f"the database is at {', '.join(heads)}, which these revisions do not know "
+            f"({_first_line(str(error))}); is this checkout older than the database?"
+        ) from None
+
+
+def _first_line(text: str) -> str:
+    lines = text.strip().splitlines()
+    return lines[0] if lines else ""
+
+
+def read_seeded(connection: Connection, project: SeedsProject) -> Dataset:
+    """Every row of the seeded tables; a missing table is an error naming it."""
+    tables = project.spec.tables()
+    inspector = sa.inspect(connection)
+    missing = [table for table in tables if not inspector.has_table(table)]
+    if missing:
+        tables_word = "tables" if len(missing) > 1 else "table"
+        raise DatabaseCheckError(
+            f"the database lacks the seeded {tables_word} {', '.join(missing)} "
+            "(is its schema upgraded? alembic upgrade heads)"
+        )
+    return read_dataset(connection, project.metadata, tables)
+
+
+def has_log_table(connection: Connection) -> bool:
+    return sa.inspect(connection).has_table(LOG_TABLE)
+
+
+# ---------------------------------------------------------------------------------------
+# Checks.
+
+
+@dataclass(frozen=True)
+class EditedRevision:
+    """An applied data revision whose change set is no longer the one that was applied."""
+
+    revision: str
+    applied_checksum: str
+    current_checksum: str
+    applied_at: datetime
+
+
+def edited_revisions(
+    applied: list[DataScript], log: list[LogEntry]
+) -> tuple[list[EditedRevision], list[str]]:
+    """Applied revisions whose checksum differs from their last logged upgrade; and the
+    applied revisions that the log has no upgrade of (their checksum cannot be compared).
+
+    A change set that can no longer be read counts as edited (its checksum is the reason).
+    """
+    last_upgrade: dict[str, LogEntry] = {}
+    for entry in log:
+        if entry.direction == "upgrade":
+            last_upgrade[entry.revision] = entry
+    edited: list[EditedRevision] = []
+    unlogged: list[str] = []
+    for script, data in applied:
+        logged = last_upgrade.get(script.revision)
+        if logged is None:
+            unlogged.append(script.revision)
+            continue
+        try:
+            checksum = data.change_set().checksum()
+        except ChangeSetFormatError as error:
+            checksum = f"unreadable ({error})"
+        if checksum != logged.checksum:
+            edited.append(
+                EditedRevision(script.revision, logged.checksum, checksum, logged.applied_at)
+            )
+    return edited, unlogged
+
+
+@dataclass(frozen=True)
+class Drift:
+    """How the database differs from the state the applied revisions produce.
+
+    ``changes`` turns the database into that state: its inserts are rows missing from the
+    database, its deletes rows the database has in excess, its updates rows that differ
+    (``before`` the database's values, ``after`` the expected ones).
+    """
+
+    changes: ChangeSet
+    expected: Dataset
+    database: Dataset
+    keys: dict[str, tuple[str, ...]]
+    #: The last applied revision that wrote each row (table, key).
+    writers: dict[tuple[str, Key], str]
+
+    def writer(self, table: str, key: Key) -> str | None:
+        return self.writers.get((table, key))
+
+
+def drift(connection: Connection, project: SeedsProject, applied: list[DataScript]) -> Drift:
+    keys = primary_keys(project.metadata, project.spec.tables())
+    expected = replay_revisions(applied, keys)
+    database = read_seeded(connection, project)
+    return Drift(diff(expected, database, keys), expected, database, keys, writers(applied, keys))
+
+
+@dataclass
+class DatabaseCheck:
+    """What ``seeds check --db`` found in one database."""
+
+    url: str
+    heads: tuple[str, ...]
+    #: Data revisions the database has applied (every branch), oldest first.
+    applied: list[str]
+    edited: list[EditedRevision] = field(default_factory=list)
+    unlogged: list[str] = field(default_factory=list)
+    #: Data revisions (every branch) that the database has not applied (yet).
+    pending: list[str] = field(default_factory=list)
+    drift: Drift | None = None
+    #: Why there is no drift report: the applied revisions do not replay offline.
+    replay_error: str | None = None
+
+    @property
+    def differences(self) -> bool:
+        return bool(self.edited) or (self.drift is not None and bool(self.drift.changes))
+
+
+def check_database(project: SeedsProject, url: str) -> DatabaseCheck:
+    """Compare the database at ``url`` with the data revisions it has applied.
+
+    Every branch counts: the seeded tables hold the rows of all of them.
+    """
+    scripts = ScriptDirectory.from_config(project.config)
+    with read_only(url) as connection:
+        heads = database_heads(connection)
+        applied = applied_data_revisions(scripts, heads)
+        log = entries(connection) if has_log_table(connection) else []
+        edited, unlogged = edited_revisions(applied, log)
+        applied_ids = [script.revision for script, _ in applied]
+        every = data_revisions_under(scripts, tuple(scripts.get_heads()))
+        result = DatabaseCheck(
+            url=shown_url(url),
+            heads=heads,
+            applied=applied_ids,
+            edited=edited,
+            unlogged=unlogged,
+            pending=[script.revision for script, _ in every if script.revision not in applied_ids],
+        )
+        try:
+            result.drift = drift(connection, project, applied)
+        except (ReplayError, ChangeSetFormatError) as error:
+            result.replay_error = str(error)
+    return result
+
+
+@dataclass(frozen=True)
+class DatabaseDiff:
+    """``seeddata/`` against a live database: the changes that would make it ``seeddata/``."""
+
+    changes: ChangeSet
+    desired: Dataset
+    current: Dataset
+    keys: dict[str, tuple[str, ...]]
+
+
+def database_diff(project: SeedsProject, url: str) -> DatabaseDiff:
+    """``seeddata/`` of ``project``'s branch, with the seed data it builds on, against the
+    seeded tables of the database at ``url``."""
+    loaded = load_seeddata(
+        project.seeddata, project.spec, project.metadata, base=project.base_seeddata
+    )
+    keys = primary_keys(project.metadata, project.spec.tables())
+    with read_only(url) as connection:
+        current = read_seeded(connection, project)
+    return DatabaseDiff(diff(loaded.rows, current, keys), loaded.rows, current, keys)
+
+
+def history(url: str) -> list[LogEntry] | None:
+    """The log table's entries, oldest first; None when the database has no log table."""
+    with read_only(url) as connection:
+        if not has_log_table(connection):
+            return None
+        return entries(connection)
+
+
+def utc(moment: datetime) -> datetime:
+    """``moment`` in UTC (a naive value, as SQLite returns them, is taken to be UTC)."""
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
