@@ -131,13 +131,7 @@ def _project(ctx: click.Context) -> SeedsProject:
     config_path: Path = ctx.obj
     if not config_path.exists():
         raise ProjectError(f"{config_path}: no such file (use -c to name alembic.ini)")
-    config = Config(str(config_path))
-    # As Alembic does before it loads env.py, so that the spec and metadata can be imported
-    # from the project's folder.
-    for entry in reversed(config.get_prepend_sys_paths_list() or []):
-        if entry not in sys.path:
-            sys.path.insert(0, entry)
-    return SeedsProject.from_config(config)
+    return SeedsProject.from_config(Config(str(config_path)))
 
 
 def _scripts(project: SeedsProject) -> ScriptDirectory:

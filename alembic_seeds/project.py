@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,11 @@ class SeedsProject:
                 )
             return value
 
+        # As Alembic does before it loads env.py, so that the spec and metadata can be
+        # imported from the project's folder.
+        for entry in reversed(config.get_prepend_sys_paths_list() or []):
+            if entry not in sys.path:
+                sys.path.insert(0, entry)
         spec = _import(option("spec"))
         metadata = _import(option("metadata"))
         if not isinstance(spec, SeedSpec):
