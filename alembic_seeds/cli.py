@@ -189,7 +189,7 @@ def revision(
     if not autogenerate:
         raise click.UsageError("only --autogenerate revisions are supported")
     project = _project(ctx)
-    generated = autogenerate_revision(project, message, branch, rev_id)
+    generated = autogenerate(project, message, branch, rev_id)
     if generated is None:
         click.echo(
             "No changes in seeddata/ that the revisions do not already hold; nothing written."
@@ -200,9 +200,8 @@ def revision(
         click.echo(f"  with its change set in {generated.sidecar}")
     for table, counts in generated.changes.counts().items():
         click.echo(f"  {table}: +{counts['inserted']} ~{counts['updated']} -{counts['deleted']}")
-
-
-autogenerate_revision = autogenerate
+    if generated.assigned_ids:
+        click.echo(f"Gave ids to {generated.assigned_ids} new row(s) and wrote them into seeddata/")
 
 
 @main.command()
