@@ -176,6 +176,7 @@ def validate(ctx: click.Context) -> None:
 @click.option("-m", "--message", required=True, help="What the change is, for people.")
 @click.option(
     "--autogenerate/--no-autogenerate",
+    "from_seeddata",
     default=True,
     help="Take the change set from the difference between seeddata/ and the revisions.",
 )
@@ -183,10 +184,10 @@ def validate(ctx: click.Context) -> None:
 @click.option("--rev-id", default=None, help="Revision id to use instead of a random one.")
 @click.pass_context
 def revision(
-    ctx: click.Context, message: str, autogenerate: bool, branch: str | None, rev_id: str | None
+    ctx: click.Context, message: str, from_seeddata: bool, branch: str | None, rev_id: str | None
 ) -> None:
     """Write a data revision holding what seeddata/ changes."""
-    if not autogenerate:
+    if not from_seeddata:
         raise click.UsageError("only --autogenerate revisions are supported")
     project = _project(ctx)
     generated = autogenerate(project, message, branch, rev_id)
