@@ -130,13 +130,13 @@ def diff(desired: Dataset, current: Dataset, primary_keys: PrimaryKeys) -> Chang
         want = desired.get(table, {})
         have = current.get(table, {})
         key_columns = primary_keys[table]
-        inserts = [dict(want[key]) for key in sorted(want.keys() - have.keys(), key=_sort_key)]
+        inserts = [dict(want[key]) for key in _sorted_keys(want.keys() - have.keys())]
         updates = [
             update
-            for key in sorted(want.keys() & have.keys(), key=_sort_key)
+            for key in _sorted_keys(want.keys() & have.keys())
             if (update := _row_update(have[key], want[key], key_columns)) is not None
         ]
-        deletes = [dict(have[key]) for key in sorted(have.keys() - want.keys(), key=_sort_key)]
+        deletes = [dict(have[key]) for key in _sorted_keys(have.keys() - want.keys())]
         table_changes = TableChanges(inserts, updates, deletes)
         if table_changes:
             changes.tables[table] = table_changes
@@ -144,6 +144,8 @@ def diff(desired: Dataset, current: Dataset, primary_keys: PrimaryKeys) -> Chang
 
 
 def _row_update(before: Row, after: Row, key_columns: tuple[str, ...]) -> RowUpdate | None:
+    if before == after and all(type(before[c]) is type(after[c]) for c in before):
+        return None  # the common case, decided at C speed
     changed = [
         column
         for column in sorted(set(before) | set(after))
@@ -206,6 +208,14 @@ def _show_key(key: Key) -> str:
     return ", ".join(repr(part) for part in key)
 
 
+def _sorted_keys(keys: Iterable[Key]) -> list[Key]:
+    """Keys in a stable order; text keys (the usual case) sort as they are."""
+    try:
+        return sorted(keys)
+    except TypeError:
+        return sorted(keys, key=_sort_key)
+
+
 def _sort_key(key: Key) -> tuple[tuple[int, str], ...]:
     # Keys may mix None, numbers and text; sort them by a type tag and their text form.
     return tuple((0, "") if part is None else (1, str(part)) for part in key)
@@ -219,8 +229,9 @@ def canonical_lines(changes: ChangeSet) -> Iterator[str]:
     """One line per change, in a stable order: table name, then operation, then key order."""
     for table in sorted(changes.tables):
         table_changes = changes.tables[table]
+        prefix = f'{{"table":{_dumps(table)},"op":'
         for row in table_changes.inserts:
-            yield _dumps({"table": table, "op": "insert", "row": _sorted(row)})
+            yield f'{prefix}"insert","row":{_dumps_sorted(row)}}}'
         for update in table_changes.updates:
             yield _dumps(
                 {
@@ -232,7 +243,7 @@ def canonical_lines(changes: ChangeSet) -> Iterator[str]:
                 }
             )
         for row in table_changes.deletes:
-            yield _dumps({"table": table, "op": "delete", "row": _sorted(row)})
+            yield f'{prefix}"delete","row":{_dumps_sorted(row)}}}'
 
 
 def from_canonical_lines(lines: Iterable[tuple[int, str]], source: str) -> ChangeSet:
@@ -315,6 +326,10 @@ def from_document(document: Mapping[str, Any]) -> ChangeSet:
 
 def _sorted(row: Mapping[str, Any]) -> dict[str, Any]:
     return {column: row[column] for column in sorted(row)}
+
+
+def _dumps_sorted(row: Mapping[str, Any]) -> str:
+    return json.dumps(row, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
 def _dumps(value: Any) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +17,29 @@ class ValueProblem(ValueError):
         super().__init__(detail)
         self.rule = rule
         self.detail = detail
+
+
+def value_checker(column: sa.Column[Any]) -> Callable[[Any], None]:
+    """``check_value`` for one column, with the common case (a string in a text column)
+    decided without looking at the column again: it runs once per value of a large load."""
+    column_type = column.type
+    plain_text = isinstance(column_type, sa.String) and not isinstance(column_type, sa.Enum)
+    if plain_text:
+
+        def check_text(value: Any) -> None:
+            if value.__class__ is not str:
+                check_value(column, value)
+
+        return check_text
+    if isinstance(column_type, sa.Enum):
+        allowed = frozenset(column_type.enums)
+
+        def check_enum(value: Any) -> None:
+            if value.__class__ is not str or value not in allowed:
+                check_value(column, value)
+
+        return check_enum
+    return lambda value: check_value(column, value)
 
 
 def check_value(column: sa.Column[Any], value: Any) -> None:

@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from alembic_seeds.changeset import Dataset, Key
-from alembic_seeds.dataset.columns import ValueProblem, check_value
+from alembic_seeds.dataset.columns import ValueProblem, check_value, value_checker
 from alembic_seeds.dataset.labels import Labeler
 from alembic_seeds.dataset.spec import FileSpec, Links, Owned, Ref, RowSpec, SeedSpec, Value
 
@@ -107,6 +107,18 @@ class _PendingLinks:
 
 
 @dataclass
+class _RowPlan:
+    """What parsing a row of one spec needs, looked up once per spec."""
+
+    fields: list[tuple[str, Value | Ref | Owned | Links, sa.Column[Any] | None, Any]]
+    key_columns: list[str]
+
+
+def _no_check(_value: Any) -> None:
+    return None
+
+
+@dataclass
 class _ParsedRow:
     row: dict[str, Any] = field(default_factory=dict)
     refs: list[tuple[str, Ref, Any, bool]] = field(default_factory=list)
@@ -130,6 +142,7 @@ class _Loader:
     assigned: list[tuple[str, Key]] = field(default_factory=list)
     #: Tables whose rows may be written in place, several times over.
     inline_tables: set[str] = field(default_factory=set)
+    plans: dict[int, _RowPlan] = field(default_factory=dict)
 
     def load(self) -> LoadedDataset:
         self.inline_tables = {
@@ -174,9 +187,7 @@ class _Loader:
                 self._problem(origin, "malformed", "blank line (one row per line)")
                 continue
             try:
-                value = json.loads(
-                    text, object_pairs_hook=_object_without_duplicates, parse_constant=_no_constant
-                )
+                value = _DECODER.decode(text)
             except (ValueError, _DuplicateKeyError) as error:
                 self._problem(origin, "malformed", _json_message(error))
                 continue
@@ -197,13 +208,25 @@ class _Loader:
                 )
         parsed = _ParsedRow()
         ok = True
-        for name, kind in rows.fields.items():
+        plan = self._plan(rows)
+        for name, kind, column, checker in plan.fields:
+            if isinstance(kind, Value) and obj.get(name) is not None:
+                # The common case, kept short: a present value of a plain column.
+                value = obj[name]
+                parsed.row[kind.column] = value
+                try:
+                    checker(value)
+                except ValueProblem as problem:
+                    self._problem(origin, problem.rule, f"{name}: {problem.detail}")
+                    ok = False
+                continue
             ok = (
-                self._parse_field(rows, name=name, kind=kind, obj=obj, origin=origin, parsed=parsed)
+                self._parse_field(
+                    rows, name=name, kind=kind, column=column, obj=obj, origin=origin, parsed=parsed
+                )
                 and ok
             )
-        table = self.metadata.tables[rows.table]
-        key_columns = [column.name for column in table.primary_key]
+        key_columns = plan.key_columns
         assign = ok and len(key_columns) == 1 and key_columns[0] not in parsed.row
         if assign:
             # A new row written without an id gets one; a revision writes it back.
@@ -219,8 +242,7 @@ class _Loader:
         if assign:
             self.assigned.append((rows.table, key))
         for owned, value in parsed.owned:
-            owned_table = self.metadata.tables[owned.table]
-            owned_key_column = next(iter(owned_table.primary_key)).name
+            owned_key_column = self._plan_key_column(owned.table)
             self._add_row(owned.table, (value,), {owned_key_column: value}, origin)
         for name, ref, value, by_id in parsed.refs:
             self.refs.append(
@@ -236,6 +258,7 @@ class _Loader:
         *,
         name: str,
         kind: Value | Ref | Owned | Links,
+        column: sa.Column[Any] | None,
         obj: dict[str, Any],
         origin: Origin,
         parsed: _ParsedRow,
@@ -253,7 +276,7 @@ class _Loader:
                 return False
             parsed.links.append((name, kind, value))
             return True
-        column = self.metadata.tables[rows.table].c[kind.column]
+        assert column is not None
         if not present and _can_assign(column, kind):
             if isinstance(kind, Owned):
                 value = new_id()
@@ -285,6 +308,22 @@ class _Loader:
             parsed.owned.append((kind, value))
             return True
         return self._parse_reference(name, kind, value, origin, parsed)
+
+    def _plan(self, rows: RowSpec) -> _RowPlan:
+        plan = self.plans.get(id(rows))
+        if plan is None:
+            table = self.metadata.tables[rows.table]
+            fields = []
+            for name, kind in rows.fields.items():
+                column = None if isinstance(kind, Links) else table.c[kind.column]
+                checker = value_checker(column) if column is not None else _no_check
+                fields.append((name, kind, column, checker))
+            plan = _RowPlan(fields, [column.name for column in table.primary_key])
+            self.plans[id(rows)] = plan
+        return plan
+
+    def _plan_key_column(self, table: str) -> str:
+        return next(iter(self.metadata.tables[table].primary_key)).name
 
     def _parse_reference(
         self, name: str, kind: Ref, value: Any, origin: Origin, parsed: _ParsedRow
@@ -530,16 +569,24 @@ class _DuplicateKeyError(ValueError):
 
 
 def _object_without_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    result: dict[str, Any] = {}
-    for name, value in pairs:
-        if name in result:
-            raise _DuplicateKeyError(f"key {name!r} appears twice in one object")
-        result[name] = value
+    result = dict(pairs)
+    if len(result) < len(pairs):
+        seen: set[str] = set()
+        for name, _value in pairs:
+            if name in seen:
+                raise _DuplicateKeyError(f"key {name!r} appears twice in one object")
+            seen.add(name)
     return result
 
 
 def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
+
+
+#: Strict JSON: no duplicate keys in an object, no NaN or Infinity.
+_DECODER = json.JSONDecoder(
+    object_pairs_hook=_object_without_duplicates, parse_constant=_no_constant
+)
 
 
 def _json_message(error: Exception) -> str:
