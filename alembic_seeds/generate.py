@@ -15,12 +15,11 @@ from alembic.script import ScriptDirectory
 from alembic.util import rev_id as new_revision_id
 from mako.template import Template  # type: ignore[import-untyped]
 
-from alembic_seeds.changeset import ChangeSet, Dataset, Key, diff, row_key
-from alembic_seeds.dataset.labels import Labeler
+from alembic_seeds.changeset import ChangeSet, Dataset, Key, diff
 from alembic_seeds.dataset.load import load_seeddata, primary_keys
-from alembic_seeds.dataset.spec import SeedSpec
 from alembic_seeds.dataset.write import write_seeddata
 from alembic_seeds.project import ProjectError, SeedsProject
+from alembic_seeds.render import RowNamer
 from alembic_seeds.replay import data_revisions, replay
 from alembic_seeds.sidecar import write_sidecar
 
@@ -87,7 +86,7 @@ def autogenerate(
     created = datetime.datetime.now(datetime.UTC)
     path = Path(scripts._rev_path(str(project.versions), revision, message, created))
     sidecar = path.with_suffix(".changes.jsonl") if changes.size > INLINE_LIMIT else None
-    describer = RowDescriber(project.spec, pending.keys, pending.context, pending.current)
+    namer = RowNamer(project.spec, project.metadata, pending.keys, pending.context, pending.current)
     text = render_revision(
         message=message,
         revision=revision,
@@ -97,7 +96,7 @@ def autogenerate(
         create_date=created,
         changes=changes,
         sidecar=sidecar.name if sidecar else None,
-        describer=describer,
+        namer=namer,
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     if sidecar is not None:
@@ -126,7 +125,7 @@ def render_revision(
     create_date: datetime.datetime,
     changes: ChangeSet,
     sidecar: str | None,
-    describer: RowDescriber,
+    namer: RowNamer,
 ) -> str:
     template_text = (
         resources.files("alembic_seeds").joinpath("templates/data_revision.py.mako").read_text()
@@ -141,7 +140,7 @@ def render_revision(
         create_date=create_date.strftime("%Y-%m-%d %H:%M:%S UTC"),
         summary=summary_lines(changes),
         sidecar=sidecar,
-        changes_literal=None if sidecar else changes_literal(changes, describer),
+        changes_literal=None if sidecar else changes_literal(changes, namer),
     )
     return rendered
 
@@ -156,42 +155,12 @@ def summary_lines(changes: ChangeSet) -> list[str]:
     ]
 
 
-class RowDescriber:
-    """How a changed row is named in a review: its label, texts in both languages."""
-
-    def __init__(
-        self,
-        spec: SeedSpec,
-        keys: Mapping[str, tuple[str, ...]],
-        desired: Dataset,
-        current: Dataset,
-    ) -> None:
-        self.keys = keys
-        self.desired = desired
-        self.current = current
-        self.after = Labeler(spec, desired)
-        self.before = Labeler(spec, current)
-
-    def describe(self, table: str, row: Mapping[str, Any]) -> str:
-        key = row_key(row, self.keys[table])
-        for labeler, state in ((self.after, self.desired), (self.before, self.current)):
-            full = state.get(table, {}).get(key)
-            if full is None:
-                continue
-            if "en_text" in full and "he_text" in full:
-                return f"{full['en_text']} | {full['he_text']}"
-            label = labeler.label(table, key)
-            if label:
-                return label
-        return _show_key(key)
-
-
-def changes_literal(changes: ChangeSet, describer: RowDescriber) -> str:
+def changes_literal(changes: ChangeSet, namer: RowNamer) -> str:
     """The change set as a Python literal, one row per line, each under its label."""
-    return "{\n" + "".join(_table_literal(changes, describer)) + "}"
+    return "{\n" + "".join(_table_literal(changes, namer)) + "}"
 
 
-def _table_literal(changes: ChangeSet, describer: RowDescriber) -> Iterator[str]:
+def _table_literal(changes: ChangeSet, namer: RowNamer) -> Iterator[str]:
     for table, table_changes in sorted(changes.tables.items()):
         yield f"    {_py(table)}: {{\n"
         sections: list[tuple[str, list[tuple[Mapping[str, Any], str]]]] = [
@@ -210,7 +179,7 @@ def _table_literal(changes: ChangeSet, describer: RowDescriber) -> Iterator[str]
                 continue
             yield f"        {_py(name)}: [\n"
             for row, literal in entries:
-                yield f"            # {_comment(describer.describe(table, row))}\n"
+                yield f"            # {_comment(namer.label(table, row))}\n"
                 yield f"            {literal},\n"
             yield "        ],\n"
         yield "    },\n"
@@ -231,7 +200,3 @@ def _py(value: Any) -> str:
 def _comment(text: str) -> str:
     single_line = " ".join(text.split())
     return single_line if len(single_line) <= 160 else single_line[:157] + "..."
-
-
-def _show_key(key: Key) -> str:
-    return ", ".join(repr(part) for part in key)

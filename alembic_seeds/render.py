@@ -17,8 +17,8 @@ from typing import Any, Literal
 import sqlalchemy as sa
 
 from alembic_seeds.changeset import ChangeSet, Dataset, Key, RowUpdate, row_key
+from alembic_seeds.dataset.labels import Labeler
 from alembic_seeds.dataset.spec import SeedSpec
-from alembic_seeds.generate import RowDescriber
 
 Format = Literal["text", "markdown"]
 FORMATS: tuple[Format, ...] = ("text", "markdown")
@@ -31,6 +31,37 @@ MARKDOWN_FOLD = 10
 #: Size a markdown document keeps under by listing fewer rows per table (GitHub takes
 #: comments of up to 65,536 characters).
 MARKDOWN_MAX_CHARS = 60_000
+
+
+class RowDescriber:
+    """How a changed row is named in a review: its label, texts in both languages."""
+
+    def __init__(
+        self,
+        spec: SeedSpec,
+        keys: Mapping[str, tuple[str, ...]],
+        desired: Dataset,
+        current: Dataset,
+    ) -> None:
+        self.keys = keys
+        self.desired = desired
+        self.current = current
+        self.after = Labeler(spec, desired)
+        self.before = Labeler(spec, current)
+
+    def describe(self, table: str, row: Mapping[str, Any]) -> str | None:
+        """The row's label (texts as ``English | Hebrew``), or None when it has none."""
+        key = row_key(row, self.keys[table])
+        for labeler, state in ((self.after, self.desired), (self.before, self.current)):
+            full = state.get(table, {}).get(key)
+            if full is None:
+                continue
+            if "en_text" in full and "he_text" in full:
+                return f"{full['en_text']} | {full['he_text']}"
+            label = labeler.label(table, key)
+            if label:
+                return label
+        return None
 
 
 class RowNamer:
@@ -72,15 +103,14 @@ class RowNamer:
         if cached is not None:
             return cached
         label = self.describer.describe(table, row)
-        if label == _fallback(key):
+        if label is None:
             joined = [
                 self.reference_label(target, row[column])
                 for (owner, column), target in self.references.items()
                 if owner == table and column in row and row[column] is not None
             ]
             found = [text for text in joined if text is not None]
-            if found:
-                label = " <-> ".join(found)
+            label = " <-> ".join(found) if found else _show_key(key)
         label = one_line(label)
         self._labels[(table, key)] = label
         return label
@@ -91,7 +121,7 @@ class RowNamer:
             return None
         row = {self.keys[table][0]: value}
         label = self.describer.describe(table, row)
-        return None if label == _fallback((value,)) else one_line(label)
+        return None if label is None else one_line(label)
 
     def key_text(self, table: str, row: Mapping[str, Any]) -> str:
         """``id "..."`` (or every key column, for a composite key)."""
@@ -132,8 +162,7 @@ def one_line(text: str) -> str:
     return " ".join(text.split())
 
 
-def _fallback(key: Key) -> str:
-    # What RowDescriber answers for a row it has no label for.
+def _show_key(key: Key) -> str:
     return ", ".join(repr(part) for part in key)
 
 
