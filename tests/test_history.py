@@ -19,15 +19,15 @@ import pytest
 from alembic import command
 from alembic.config import Config
 
-from alembic_seeds.apply.snapshot import read_dataset
 from alembic_seeds.changeset import Dataset
 from alembic_seeds.dataset.write import write_seeddata
 from alembic_seeds.generate import autogenerate
 from alembic_seeds.project import SeedsProject
 from lumina.models import metadata
 from lumina.seeds import SPEC
-from tests.databases import PROJECT_ROOT, engine_for
+from tests.databases import PROJECT_ROOT
 from tests.reference import HistoryState, history_states
+from tests.scratch import database_content
 
 SEEDED = SPEC.tables()
 #: State 33 was taken from the seed's test mock, not from a real run (see its notes).
@@ -87,15 +87,6 @@ def scratch_project(root: Path) -> Path:
     return root / "alembic.ini"
 
 
-def content(url: str) -> Dataset:
-    engine = engine_for(url)
-    try:
-        with engine.connect() as connection:
-            return read_dataset(connection, metadata, SEEDED)
-    finally:
-        engine.dispose()
-
-
 def expected(state: HistoryState | None) -> Dataset:
     result: Dataset = {table: {} for table in SEEDED}
     if state is not None:
@@ -117,7 +108,7 @@ def differences(actual: Dataset, wanted: Dataset) -> Iterator[str]:
 
 
 def assert_database_is(url: str, state: HistoryState | None, when: str) -> None:
-    problems = list(differences(content(url), expected(state)))
+    problems = list(differences(database_content(url), expected(state)))
     assert not problems, f"{when}: {len(problems)} differences, first: {problems[:5]}"
 
 

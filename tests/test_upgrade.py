@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -12,35 +11,15 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 
-from alembic_seeds.apply.snapshot import read_dataset
-from alembic_seeds.changeset import Dataset
 from alembic_seeds.log import entries
-from lumina.models import metadata
 from lumina.seeds import SPEC
 from tests.databases import engine_for
 from tests.datasets import closed_under_references, seed_by_other_means
 from tests.reference import reference_dataset
+from tests.scratch import database_content, dump
 
 SEEDED = SPEC.tables()
 WRITES = ("INSERT", "UPDATE", "DELETE")
-
-
-def database_content(url: str) -> Dataset:
-    engine = engine_for(url)
-    try:
-        with engine.connect() as connection:
-            return read_dataset(connection, metadata, SEEDED)
-    finally:
-        engine.dispose()
-
-
-def dump(dataset: Dataset) -> str:
-    """A byte-exact text form of a dataset (row order by key, columns by name)."""
-    return json.dumps(
-        {t: [rows[k] for k in sorted(rows, key=repr)] for t, rows in sorted(dataset.items())},
-        sort_keys=True,
-        ensure_ascii=False,
-    )
 
 
 @contextmanager
