@@ -99,9 +99,22 @@ def autogenerate(
         namer=namer,
     )
     path.parent.mkdir(parents=True, exist_ok=True)
+    # Write under temporary names and rename: a failure leaves no half-written revision
+    # for Alembic to trip over.
+    partials = [path.with_name(path.name + ".partial")]
     if sidecar is not None:
-        write_sidecar(sidecar, changes)
-    path.write_text(text, encoding="utf-8")
+        partials.append(sidecar.with_name(sidecar.name + ".partial"))
+    try:
+        if sidecar is not None:
+            write_sidecar(partials[1], changes)
+        partials[0].write_text(text, encoding="utf-8")
+    except BaseException:
+        for partial in partials:
+            partial.unlink(missing_ok=True)
+        raise
+    if sidecar is not None:
+        partials[1].replace(sidecar)
+    partials[0].replace(path)
     if pending.assigned_ids:
         # From now on these rows are known by the ids the revision gave them.
         write_seeddata(project.seeddata, project.spec, pending.context, only=pending.desired)

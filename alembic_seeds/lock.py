@@ -60,6 +60,8 @@ def describe_holder(connection: Connection) -> str:
             " extract(epoch FROM now() - a.xact_start) AS seconds"
             " FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
             " WHERE l.locktype = 'advisory' AND l.granted"
+            # Advisory locks belong to one database; others may use the same key.
+            " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())"
             " AND l.classid = 0 AND l.objid = :key AND l.objsubid = 1"
         ),
         {"key": LOCK_KEY},

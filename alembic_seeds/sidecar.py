@@ -7,6 +7,7 @@ rows are parsed only while they are applied. However large the file, memory stay
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import re
@@ -63,8 +64,11 @@ class _Lines(Sequence[T]):
         with self._path.open("rb") as file:
             file.seek(self._start)
             number = self._first_line
-            while file.tell() < self._end:
-                raw = file.readline()
+            remaining = self._end - self._start
+            for raw in file:
+                if remaining <= 0:
+                    break
+                remaining -= len(raw)
                 try:
                     _table, _op, change = parse_change(raw.decode("utf-8"))
                 except (ChangeSetFormatError, UnicodeDecodeError) as error:
@@ -125,10 +129,16 @@ def read_sidecar(path: Path) -> SidecarChangeSet:
     return SidecarChangeSet(path, tables)
 
 
+@functools.lru_cache(maxsize=1024)
+def _names(table: bytes, op: bytes) -> tuple[str, str]:
+    # A sidecar names few tables on many lines: decode each spelling once.
+    return json.loads(table), op.decode()
+
+
 def _table_and_op(raw: bytes, path: Path, number: int) -> tuple[str, str]:
     match = _PREFIX.match(raw)
     if match is not None:
-        return json.loads(match.group(1)), match.group(2).decode()
+        return _names(match.group(1), match.group(2))
     try:
         table, op, _change = parse_change(raw.decode("utf-8"))
     except (ChangeSetFormatError, UnicodeDecodeError) as error:

@@ -19,7 +19,9 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+import psycopg
 import sqlalchemy as sa
+from psycopg import sql as psycopg_sql
 from sqlalchemy.engine import Connection
 from sqlalchemy.schema import CreateTable, DropTable
 
@@ -174,17 +176,18 @@ class _Apply:
     # -- staging and checks ------------------------------------------------------------
 
     def _empty_tables(self, names: list[str]) -> set[str]:
-        """Which of ``names`` hold no rows at all (one query for all of them)."""
-        if not names:
-            return set()
-        tables = [self.metadata.tables[name] for name in names]
-        probes = [
-            ~sa.exists(sa.select(sa.literal(1)).select_from(table)).label(f"t{index}")
-            for index, table in enumerate(tables)
-        ]
-        first = self._reports.setdefault(names[0], TableReport(names[0]))
-        row = self._execute(first, sa.select(*probes)).one()
-        return {name for name, empty in zip(names, row, strict=True) if empty}
+        """Which of ``names`` hold no rows at all.
+
+        One probe per table, so that a table someone keeps locked is named as such.
+        """
+        empty = set()
+        for name in names:
+            table = self.metadata.tables[name]
+            report = self._reports.setdefault(name, TableReport(name))
+            probe = sa.select(~sa.exists(sa.select(sa.literal(1)).select_from(table)))
+            if self._execute(report, probe).scalar_one():
+                empty.add(name)
+        return empty
 
     def _stage(self, name: str, direct: bool) -> _Staged:
         target = self.metadata.tables[name]
@@ -267,7 +270,7 @@ class _Apply:
         if self.progress is not None:
             rows = self._reporting(staged.report.table, rows, len(staged.changes.inserts))
         if self.postgresql:
-            count = self._copy(table, keys, rows)
+            count = self._copy(staged.report, table, keys, rows)
             if table is not staged.target and count >= ANALYZE_MIN_ROWS:
                 # Fresh statistics keep the planner from a nested loop over a table it
                 # believes tiny (the trap of set-based diffs right after a bulk load).
@@ -302,16 +305,28 @@ class _Apply:
         if done >= EVERY_ROWS:
             self.progress(table, done, done)
 
-    def _copy(self, table: sa.Table, keys: list[str], rows: Iterator[dict[str, Any]]) -> int:
+    def _copy(
+        self, report: TableReport, table: sa.Table, keys: list[str], rows: Iterator[dict[str, Any]]
+    ) -> int:
         driver = self.connection.connection.driver_connection
         assert driver is not None
-        names = ", ".join(self._quote(c.name) for c in table.columns)
-        statement = f"COPY {self._quoted(table)} ({names}) FROM STDIN"
+        # psycopg quotes the names itself: the statement goes to the driver as it is.
+        name = (
+            psycopg_sql.Identifier(table.schema, table.name)
+            if table.schema
+            else psycopg_sql.Identifier(table.name)
+        )
+        statement = psycopg_sql.SQL("COPY {} ({}) FROM STDIN").format(
+            name, psycopg_sql.SQL(", ").join(psycopg_sql.Identifier(c.name) for c in table.columns)
+        )
         count = 0
-        with driver.cursor() as cursor, cursor.copy(statement) as copy:
-            for row in rows:
-                copy.write_row([row[key] for key in keys])
-                count += 1
+        try:
+            with driver.cursor() as cursor, cursor.copy(statement.as_string(cursor)) as copy:
+                for row in rows:
+                    copy.write_row([row[key] for key in keys])
+                    count += 1
+        except psycopg.errors.LockNotAvailable as error:
+            raise TableLockedError(report.table, self.context) from error
         return count
 
     def _full_row(self, target: sa.Table, row: Row) -> dict[str, Any]:

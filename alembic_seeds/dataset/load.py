@@ -163,6 +163,7 @@ class _Loader:
         self._check_unique_labels(labeler)
         self._check_foreign_keys()
         self._check_unique_constraints()
+        self._check_cycles(labeler)
         if self.problems:
             raise DatasetError(self.problems)
         return LoadedDataset(self.dataset, self.origins, self.assigned)
@@ -484,6 +485,37 @@ class _Loader:
                             f"{table_name} ({shown}) = {values!r} already at "
                             f"{_show(self.origins[table_name][first])}",
                         )
+
+    def _check_cycles(self, labeler: Labeler) -> None:
+        """A table that links rows of one table to each other (a hierarchy) has no cycle."""
+        for table_name, rows in self.dataset.items():
+            table = self.metadata.tables[table_name]
+            links = [fk for fk in table.foreign_keys if fk.parent.primary_key]
+            targets = {fk.column.table.name for fk in links}
+            if len(links) != 2 or len(targets) != 1 or not rows:
+                continue
+            (target,) = targets
+            child, parent = (fk.parent.name for fk in links)
+            sorter: graphlib.TopologicalSorter[Any] = graphlib.TopologicalSorter()
+            for row in rows.values():
+                sorter.add(row[child], row[parent])
+            try:
+                sorter.prepare()
+            except graphlib.CycleError as error:
+                cycle = error.args[1]
+                names = " -> ".join(
+                    repr(labeler.label(target, (value,)) or value) for value in cycle
+                )
+                closing = {child: cycle[-2], parent: cycle[-1]} if len(cycle) > 1 else {}
+                origin = next(
+                    (
+                        self.origins[table_name][key]
+                        for key, row in rows.items()
+                        if all(row[c] == v for c, v in closing.items())
+                    ),
+                    next(iter(self.origins[table_name].values())),
+                )
+                self._problem(origin, "reference-cycle", f"{table_name}: {target} {names}")
 
     def _check_foreign_keys(self) -> None:
         """References written as plain values must point at rows of the data too."""
