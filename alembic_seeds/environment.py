@@ -143,9 +143,23 @@ def _run_online(connection: Connection, options: dict[str, Any]) -> list[str]:
         # Alembic would take an open transaction for an outer one and never commit.
         connection.commit()
     context.configure(connection=connection, **options)
-    with context.begin_transaction():
-        context.run_migrations()
+    try:
+        with context.begin_transaction():
+            context.run_migrations()
+    except sa.exc.OperationalError as error:
+        reason = _TIMEOUTS.get(getattr(error.orig, "sqlstate", None) or "")
+        if reason is None:
+            raise
+        # The revision's transaction is rolled back: say so in one line, not a traceback.
+        raise CommandError(f"{reason}; that revision was rolled back") from error
     return list(context.get_context().get_current_heads())
+
+
+#: PostgreSQL errors that mean "a timeout of this run expired", as people read them.
+_TIMEOUTS = {
+    "57014": "a statement ran longer than the statement timeout (-x statement_timeout=SECONDS)",
+    "55P03": "a lock stayed taken longer than the lock timeout (-x lock_timeout=SECONDS)",
+}
 
 
 def _verify_committed(engine: Engine, heads: list[str]) -> None:
