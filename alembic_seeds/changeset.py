@@ -246,36 +246,6 @@ def canonical_lines(changes: ChangeSet) -> Iterator[str]:
             yield f'{prefix}"delete","row":{_dumps_sorted(row)}}}'
 
 
-def from_canonical_lines(lines: Iterable[tuple[int, str]], source: str) -> ChangeSet:
-    """Parse numbered lines written by ``canonical_lines``; errors name ``source:line``."""
-    inserts: dict[str, list[Row]] = {}
-    updates: dict[str, list[RowUpdate]] = {}
-    deletes: dict[str, list[Row]] = {}
-    tables: dict[str, None] = {}
-    for number, text in lines:
-        if not text.strip():
-            continue
-        try:
-            table, op, change = parse_change(text)
-        except ChangeSetFormatError as error:
-            raise ChangeSetFormatError(f"{source}:{number}: {error}") from None
-        tables[table] = None
-        if op == "insert":
-            inserts.setdefault(table, []).append(change)  # type: ignore[arg-type]
-        elif op == "update":
-            updates.setdefault(table, []).append(change)  # type: ignore[arg-type]
-        else:
-            deletes.setdefault(table, []).append(change)  # type: ignore[arg-type]
-    return ChangeSet(
-        {
-            table: TableChanges(
-                inserts.get(table, []), updates.get(table, []), deletes.get(table, [])
-            )
-            for table in tables
-        }
-    )
-
-
 def parse_change(text: str) -> tuple[str, str, Row | RowUpdate]:
     """(table, op, row or update) of one canonical line."""
     try:
@@ -292,20 +262,6 @@ def parse_change(text: str) -> tuple[str, str, Row | RowUpdate]:
 
 class ChangeSetFormatError(ValueError):
     """A stored change set cannot be read."""
-
-
-def to_document(changes: ChangeSet) -> dict[str, Any]:
-    """The change set as plain data, for embedding in a revision file."""
-    return {
-        table: {
-            "inserts": table_changes.inserts,
-            "updates": [
-                {"key": u.key, "before": u.before, "after": u.after} for u in table_changes.updates
-            ],
-            "deletes": table_changes.deletes,
-        }
-        for table, table_changes in sorted(changes.tables.items())
-    }
 
 
 def from_document(document: Mapping[str, Any]) -> ChangeSet:

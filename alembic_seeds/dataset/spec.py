@@ -104,12 +104,6 @@ class SeedSpec:
                 return rows
         return None
 
-    def home_file(self, table: str) -> FileSpec | None:
-        for file in self.files:
-            if file.rows.table == table:
-                return file
-        return None
-
     def tables(self) -> list[str]:
         """Every table the seed data fills, join tables included."""
         names: dict[str, None] = {}
