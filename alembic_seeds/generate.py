@@ -49,6 +49,8 @@ class Pending:
     assigned_ids: list[tuple[str, Key]]
     #: ``desired`` and the rows of the branches it builds on (for labels).
     context: Dataset
+    #: The revisions ``current`` was replayed from (their modules loaded once).
+    scripts: ScriptDirectory
 
 
 def pending_changes(project: SeedsProject, branch: str | None = None) -> Pending:
@@ -57,10 +59,11 @@ def pending_changes(project: SeedsProject, branch: str | None = None) -> Pending
         project.seeddata, project.spec, project.metadata, base=project.base_seeddata
     )
     keys = primary_keys(project.metadata, project.spec.tables())
-    current = replay(ScriptDirectory.from_config(project.config), project.branch, keys)
+    scripts = ScriptDirectory.from_config(project.config)
+    current = replay(scripts, project.branch, keys)
     desired = loaded.own_rows()
     changes = diff(desired, current, keys)
-    return Pending(changes, desired, current, keys, loaded.assigned_ids, loaded.rows)
+    return Pending(changes, desired, current, keys, loaded.assigned_ids, loaded.rows, scripts)
 
 
 def autogenerate(
@@ -76,7 +79,7 @@ def autogenerate(
     changes = pending.changes
     if not changes:
         return None
-    scripts = ScriptDirectory.from_config(project.config)
+    scripts = pending.scripts
     existing = data_revisions(scripts, branch)
     down_revision = existing[-1][0].revision if existing else None
     depends_on = None

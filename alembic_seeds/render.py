@@ -281,20 +281,26 @@ def _counts_table(changes: ChangeSet) -> Iterator[str]:
         yield f"  {table:<{width}}  {c['inserted']:>8}  {c['updated']:>8}  {c['deleted']:>8}"
 
 
+def _limited(
+    entries: Iterator[Entry], max_rows: int | None, left_out: list[int]
+) -> Iterator[Entry]:
+    """The first ``max_rows`` entries (all with None); ``left_out[0]`` counts the rest."""
+    for shown, entry in enumerate(entries):
+        if max_rows is not None and shown >= max_rows:
+            left_out[0] += 1
+        else:
+            yield entry
+
+
 def _text_entries(entries: Iterator[Entry], max_rows: int | None) -> Iterator[str]:
     signs = {operation: sign for operation, sign, _ in _OPERATIONS}
-    shown = 0
-    skipped = 0
-    for entry in entries:
-        if max_rows is not None and shown >= max_rows:
-            skipped += 1
-            continue
-        shown += 1
+    skipped = [0]
+    for entry in _limited(entries, max_rows, skipped):
         yield f"  {signs[entry.operation]} {entry.label}  [{entry.key}]"
         for detail in entry.details:
             yield f"      {detail[0]}: {' -> '.join(detail[1:])}"
-    if skipped:
-        yield f"  ... and {skipped} more"
+    if skipped[0]:
+        yield f"  ... and {skipped[0]} more"
 
 
 # ---------------------------------------------------------------------------------------
@@ -377,21 +383,16 @@ def markdown_lines(
 
 def _markdown_entries(entries: Iterator[Entry], max_rows: int | None) -> Iterator[str]:
     words = {operation: word for operation, _, word in _OPERATIONS}
-    shown = 0
-    skipped = 0
-    for entry in entries:
-        if max_rows is not None and shown >= max_rows:
-            skipped += 1
-            continue
-        shown += 1
+    skipped = [0]
+    for entry in _limited(entries, max_rows, skipped):
         details = "; ".join(
             f"{md_code(detail[0])} {' → '.join(md_code(text) for text in detail[1:])}"
             for detail in entry.details
         )
         line = f"- {words[entry.operation]} **{md_text(entry.label)}** ({md_code(entry.key)})"
         yield f"{line}: {details}" if details else line
-    if skipped:
-        yield f"- ... and {skipped} more (the text format lists every row)"
+    if skipped[0]:
+        yield f"- ... and {skipped[0]} more (the text format lists every row)"
 
 
 _MARKDOWN_SPECIAL = frozenset("\\`*_[]<>|~&$")

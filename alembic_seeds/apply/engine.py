@@ -200,7 +200,10 @@ class _Apply:
                     staged.report, target, target.columns.keys(), ()
                 )
                 self._fill(
-                    staged, staged.inserts, (self._full_row(target, r) for r in changes.inserts)
+                    staged,
+                    staged.inserts,
+                    (self._full_row(target, r) for r in changes.inserts),
+                    len(changes.inserts),
                 )
                 self._check_inserts(staged)
             if changes.updates:
@@ -209,7 +212,10 @@ class _Apply:
                 keys = [c.name for c in target.primary_key]
                 staged.updates = self._staging_table(staged.report, target, keys + columns, columns)
                 self._fill(
-                    staged, staged.updates, self._update_rows(target, changes, keys, columns)
+                    staged,
+                    staged.updates,
+                    self._update_rows(target, changes, keys, columns),
+                    len(changes.updates),
                 )
                 self._check_updates(staged)
             if changes.deletes:
@@ -217,7 +223,10 @@ class _Apply:
                     staged.report, target, target.columns.keys(), ()
                 )
                 self._fill(
-                    staged, staged.deletes, (self._full_row(target, r) for r in changes.deletes)
+                    staged,
+                    staged.deletes,
+                    (self._full_row(target, r) for r in changes.deletes),
+                    len(changes.deletes),
                 )
                 self._check_deletes(staged)
         return staged
@@ -258,7 +267,9 @@ class _Apply:
         self._execute(report, CreateTable(table))
         return table
 
-    def _fill(self, staged: _Staged, table: sa.Table, rows: Iterator[dict[str, Any]]) -> None:
+    def _fill(
+        self, staged: _Staged, table: sa.Table, rows: Iterator[dict[str, Any]], total: int
+    ) -> None:
         """One bulk statement: COPY on PostgreSQL, one driver-level executemany elsewhere.
 
         ``rows`` are dicts by column key of ``table`` (a staging table or, for rows that go
@@ -268,7 +279,7 @@ class _Apply:
         keys = [c.name if table is staged.target else c.key for c in columns]
         staged.report.statements += 1
         if self.progress is not None:
-            rows = self._reporting(staged.report.table, rows, len(staged.changes.inserts))
+            rows = self._reporting(staged.report.table, rows, total)
         if self.postgresql:
             count = self._copy(staged.report, table, keys, rows)
             if table is not staged.target and count >= ANALYZE_MIN_ROWS:
@@ -351,17 +362,7 @@ class _Apply:
     def _check_inserts(self, staged: _Staged) -> None:
         target, staging = staged.target, staged.inserts
         assert staging is not None
-        differs = (
-            sa.or_(
-                *(
-                    target.c[c.name].is_distinct_from(staging.c[c.name])
-                    for c in target.columns
-                    if not c.primary_key
-                )
-            )
-            if len(target.columns) > len(target.primary_key)
-            else sa.false()
-        )
+        differs = _differs(target, staging)
         found = self._execute(
             staged.report,
             sa.select(
@@ -432,14 +433,7 @@ class _Apply:
         target, staging = staged.target, staged.deletes
         assert staging is not None
         keys = [c.name for c in target.primary_key]
-        drifted = sa.or_(
-            target.c[keys[0]].is_(None),
-            *(
-                target.c[c.name].is_distinct_from(staging.c[c.name])
-                for c in target.columns
-                if not c.primary_key
-            ),
-        )
+        drifted = sa.or_(target.c[keys[0]].is_(None), _differs(target, staging))
         found = self._execute(
             staged.report,
             sa.select(
@@ -519,7 +513,7 @@ class _Apply:
         with self._timed(staged.report):
             if staged.direct and staged.changes.inserts:
                 rows = (self._full_row(target, r) for r in staged.changes.inserts)
-                self._fill(staged, target, rows)
+                self._fill(staged, target, rows, len(staged.changes.inserts))
                 staged.report.inserted += len(staged.changes.inserts)
             if staged.inserts is not None:
                 staging = staged.inserts
@@ -537,18 +531,11 @@ class _Apply:
                     values = {
                         c.name: staging.c[c.name] for c in target.columns if not c.primary_key
                     }
-                    differs = sa.or_(
-                        *(
-                            target.c[c.name].is_distinct_from(staging.c[c.name])
-                            for c in target.columns
-                            if not c.primary_key
-                        )
-                    )
                     # Only the conflicting rows: the adopted ones are identical already.
                     self._execute(
                         staged.report,
                         target.update()
-                        .where(self._matches(target, staging), differs)
+                        .where(self._matches(target, staging), _differs(target, staging))
                         .values(values),
                     )
                     staged.report.overwritten += len(conflicts)
@@ -617,14 +604,7 @@ class _Apply:
             condition = self._matches(target, staging)
             drifted = [m for m in staged.drift("delete") if m.kind == "changed"]
             if drifted and self.policy is DriftPolicy.SKIP:
-                condition = sa.and_(
-                    condition,
-                    *(
-                        target.c[c.name].is_not_distinct_from(staging.c[c.name])
-                        for c in target.columns
-                        if not c.primary_key
-                    ),
-                )
+                condition = sa.and_(condition, ~_differs(target, staging))
                 staged.report.skipped += len(drifted)
             elif drifted:
                 staged.report.overwritten += len(drifted)
@@ -689,6 +669,18 @@ def _staging_type(column_type: sa.types.TypeEngine[Any]) -> sa.types.TypeEngine[
             create_constraint=False,
         )
     return column_type
+
+
+def _differs(target: sa.Table, staging: sa.Table) -> sa.ColumnElement[bool]:
+    """True where the target row and the staged row differ in a column other than the key."""
+    return sa.or_(
+        sa.false(),
+        *(
+            target.c[c.name].is_distinct_from(staging.c[c.name])
+            for c in target.columns
+            if not c.primary_key
+        ),
+    )
 
 
 def _unique_columns(table: sa.Table) -> set[str]:
