@@ -43,6 +43,7 @@ from alembic_seeds.render import (
     Header,
     RowNamer,
     drift_lines,
+    first_line,
     render,
     render_text,
     table_summary,
@@ -88,25 +89,20 @@ class SeedsGroup(click.Group):
             _fail(str(error))
         except SQLAlchemyError as error:
             # Reached only outside inspect.read_only (which words these itself): no URL here.
-            _fail(f"database: {type(error).__name__}: {_first_line(str(error))}")
+            _fail(f"database: {type(error).__name__}: {first_line(str(error))}")
         except OSError as error:
             _fail(str(error))
         except Exception as error:
             if os.environ.get(TRACEBACK_ENV):
                 raise
             _fail(
-                f"unexpected {type(error).__name__}: {_first_line(str(error))} "
+                f"unexpected {type(error).__name__}: {first_line(str(error))} "
                 f"(set {TRACEBACK_ENV}=1 to see where)"
             )
 
 
-def _first_line(text: str) -> str:
-    lines = text.strip().splitlines()
-    return lines[0] if lines else ""
-
-
 def _fail(message: str) -> NoReturn:
-    click.echo(f"error: {_first_line(message) or 'failed'}", err=True)
+    click.echo(f"error: {first_line(message) or 'failed'}", err=True)
     sys.exit(EXIT_ERROR)
 
 
@@ -409,7 +405,7 @@ def _keys(project: SeedsProject) -> dict[str, tuple[str, ...]]:
 
 
 def _message(doc: str | None) -> str:
-    return _first_line(doc or "") or "(no message)"
+    return first_line(doc or "") or "(no message)"
 
 
 def _head(project: SeedsProject) -> str:

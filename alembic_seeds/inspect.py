@@ -33,6 +33,7 @@ from alembic_seeds.dataset.load import load_seeddata, primary_keys
 from alembic_seeds.environment import make_engine
 from alembic_seeds.log import LOG_TABLE, LogEntry, entries
 from alembic_seeds.project import SeedsProject
+from alembic_seeds.render import first_line
 from alembic_seeds.replay import (
     DataScript,
     data_revisions_under,
@@ -136,13 +137,8 @@ def applied_data_revisions(scripts: ScriptDirectory, heads: tuple[str, ...]) -> 
     except (CommandError, RevisionError) as error:
         raise DatabaseCheckError(
             f"the database is at {', '.join(heads)}, which these revisions do not know "
-            f"({_first_line(str(error))}); is this checkout older than the database?"
+            f"({first_line(str(error))}); is this checkout older than the database?"
         ) from None
-
-
-def _first_line(text: str) -> str:
-    lines = text.strip().splitlines()
-    return lines[0] if lines else ""
 
 
 def read_seeded(connection: Connection, project: SeedsProject) -> Dataset:

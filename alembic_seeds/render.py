@@ -157,6 +157,12 @@ def value_text(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, default=str)
 
 
+def first_line(text: str) -> str:
+    """The first non-blank line of ``text`` (error messages, revision docstrings)."""
+    lines = text.strip().splitlines()
+    return lines[0] if lines else ""
+
+
 def one_line(text: str) -> str:
     """``text`` with every run of whitespace (line breaks included) as one space."""
     return " ".join(text.split())
