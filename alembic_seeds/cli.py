@@ -20,24 +20,22 @@ from alembic.script.revision import RevisionError
 from alembic.util import CommandError
 from sqlalchemy.exc import SQLAlchemyError
 
-from alembic_seeds.changeset import ChangeSet, ChangeSetFormatError, ReplayError
-from alembic_seeds.dataset.load import DatasetError, load_seeddata, primary_keys
-from alembic_seeds.environment import database_url
-from alembic_seeds.generate import Pending, autogenerate, pending_changes
-from alembic_seeds.inspect import (
-    DatabaseCheck,
-    DatabaseCheckError,
-    check_database,
-    database_diff,
-    shown_url,
-    utc,
+from alembic_seeds.changes.changeset import ChangeSet
+from alembic_seeds.dataset.load import load_seeddata, primary_keys
+from alembic_seeds.errors import ChangeSetError, ConfigError, DatasetError, SeedsError
+from alembic_seeds.migration.autogenerate import Pending, autogenerate, pending_changes
+from alembic_seeds.migration.config import SeedsProject
+from alembic_seeds.migration.environment import database_url
+from alembic_seeds.migration.log import LOG_TABLE
+from alembic_seeds.migration.replay import (
+    branch_labels,
+    data_revisions,
+    resolve_data_revision,
+    states_around,
 )
-from alembic_seeds.inspect import (
-    history as read_history,
-)
-from alembic_seeds.log import LOG_TABLE
-from alembic_seeds.project import ProjectError, SeedsProject
-from alembic_seeds.render import (
+from alembic_seeds.review.checks import DatabaseCheck, check_database, database_diff, shown_url, utc
+from alembic_seeds.review.checks import history as read_history
+from alembic_seeds.review.render import (
     FORMATS,
     Format,
     Header,
@@ -48,13 +46,6 @@ from alembic_seeds.render import (
     render_text,
     table_summary,
     total_counts,
-)
-from alembic_seeds.replay import (
-    UnknownRevision,
-    branch_labels,
-    data_revisions,
-    resolve_data_revision,
-    states_around,
 )
 
 #: Exit codes: 0 all is well, 1 a check found differences, 2 the command could not run.
@@ -77,15 +68,7 @@ class SeedsGroup(click.Group):
             sys.exit(EXIT_ERROR)
         except (click.exceptions.ClickException, click.exceptions.Exit, click.exceptions.Abort):
             raise
-        except (
-            ProjectError,
-            UnknownRevision,
-            DatabaseCheckError,
-            ReplayError,
-            ChangeSetFormatError,
-            CommandError,
-            RevisionError,
-        ) as error:
+        except (SeedsError, CommandError, RevisionError) as error:
             _fail(str(error))
         except SQLAlchemyError as error:
             # Reached only outside inspect.read_only (which words these itself): no URL here.
@@ -126,7 +109,7 @@ def main(ctx: click.Context, config_path: Path) -> None:
 def _project(ctx: click.Context) -> SeedsProject:
     config_path: Path = ctx.obj
     if not config_path.exists():
-        raise ProjectError(f"{config_path}: no such file (use -c to name alembic.ini)")
+        raise ConfigError(f"{config_path}: no such file (use -c to name alembic.ini)")
     return SeedsProject.from_config(Config(str(config_path)))
 
 
@@ -289,7 +272,7 @@ def check(ctx: click.Context, db: bool, branch: str | None) -> None:
     errors: list[str] = []
     try:
         pending = pending_changes(project)
-    except (ReplayError, ChangeSetFormatError) as error:
+    except ChangeSetError as error:
         # With --db, go on: the database check may tell which revision was edited.
         errors.append(f"the data revisions of branch {project.branch} do not replay: {error}")
     else:

@@ -25,7 +25,7 @@ from sqlalchemy.orm import Mapper, Session
 from alembic_seeds.apply.engine import apply_changes
 from alembic_seeds.apply.order import parents_first
 from alembic_seeds.apply.values import to_database
-from alembic_seeds.changeset import ChangeSet, Dataset, TableChanges
+from alembic_seeds.changes.changeset import ChangeSet, Dataset, TableChanges
 from bench.db import Server
 from bench.generate import tool
 from lumina.models import Base, metadata

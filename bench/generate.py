@@ -44,7 +44,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from alembic_seeds.changeset import Dataset, Row
+from alembic_seeds.changes.changeset import Dataset, Row
 from alembic_seeds.dataset.write import write_seeddata
 from lumina.models import metadata
 from lumina.seeds import SPEC

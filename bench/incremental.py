@@ -18,7 +18,7 @@ from pathlib import Path
 import psycopg
 
 from alembic_seeds.apply.engine import apply_changes
-from alembic_seeds.changeset import ChangeSet, Dataset, RowUpdate, TableChanges
+from alembic_seeds.changes.changeset import ChangeSet, Dataset, RowUpdate, TableChanges
 from bench.contenders import alembic, copy_rows
 from bench.db import Server
 from bench.results_model import IncrementalResult, NoopResult

@@ -34,7 +34,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from alembic_seeds.apply.engine import apply_changes
-from alembic_seeds.changeset import ChangeSet, Dataset
+from alembic_seeds.changes.changeset import ChangeSet, Dataset
 from bench.contenders import insert_everything, run_command
 from bench.db import PREFIX, SCHEMA_TEMPLATE, Server, default_url
 from bench.generate import generate, make_project, tool
@@ -299,8 +299,8 @@ def _rss_mb() -> tuple[float, float]:
 
 def _memory_steps(sidecar: Path) -> None:
     """The steps of ``DataRevision.upgrade`` one by one, with RSS after each (child process)."""
-    from alembic_seeds.environment import make_engine  # noqa: PLC0415
-    from alembic_seeds.revision import DataRevision  # noqa: PLC0415
+    from alembic_seeds.migration.environment import make_engine  # noqa: PLC0415
+    from alembic_seeds.migration.revision import DataRevision  # noqa: PLC0415
 
     def step(name: str, action: Callable[[], Any]) -> Any:
         started = time.perf_counter()

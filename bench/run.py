@@ -19,7 +19,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # `python bench/run.py`: make the repository importable
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from alembic_seeds.changeset import Dataset
+from alembic_seeds.changes.changeset import Dataset
 from bench.contenders import IN_PROCESS, count_rows, run_command, upgrade_heads
 from bench.db import PREFIX, Server, default_url, machine
 from bench.generate import generate, make_project, row_count, tool

@@ -6,7 +6,7 @@ Texts are written in place, English and Hebrew side by side with the id of their
 ``course:NAME @ UNIVERSITY`` for the blocks of the prerequisite graph).
 """
 
-from alembic_seeds.dataset.spec import FileSpec, Links, Owned, Ref, RowSpec, SeedSpec, Value
+from alembic_seeds import FileSpec, Links, Owned, Ref, RowSpec, SeedSpec, Value
 
 TRANSLATION = RowSpec(
     "Translation",

@@ -1,6 +1,6 @@
 """Alembic environment: the Lumina schema and its reference data, one history."""
 
-from alembic_seeds.environment import run
+import alembic_seeds
 from lumina.models import metadata
 
-run(target_metadata=metadata)
+alembic_seeds.run_migrations(target_metadata=metadata)

@@ -33,7 +33,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.pool import NullPool
 
-from alembic_seeds.environment import make_engine
+from alembic_seeds.migration.environment import make_engine
 
 #: The project's root folder (the one holding ``alembic.ini``).
 PROJECT_ROOT = Path(__file__).resolve().parent.parent

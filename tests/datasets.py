@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from alembic_seeds.apply.order import parents_first
 from alembic_seeds.apply.values import to_database
-from alembic_seeds.changeset import Dataset
+from alembic_seeds.changes.changeset import Dataset
 from lumina.models import metadata
 from tests.databases import engine_for
 

@@ -32,8 +32,8 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection, make_url
 
-from alembic_seeds.environment import APPLICATION_NAME
-from alembic_seeds.lock import LOCK_KEY
+from alembic_seeds.migration.environment import APPLICATION_NAME
+from alembic_seeds.migration.lock import LOCK_KEY
 from lumina.seeds import SPEC
 from tests.databases import PROJECT_ROOT, engine_for
 

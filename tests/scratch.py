@@ -24,12 +24,12 @@ from alembic import command
 from alembic.config import Config
 
 from alembic_seeds.apply.snapshot import read_dataset
-from alembic_seeds.changeset import ChangeSet, Dataset
+from alembic_seeds.changes.changeset import ChangeSet, Dataset
 from alembic_seeds.dataset.load import load_seeddata
 from alembic_seeds.dataset.write import format_line
-from alembic_seeds.generate import Generated, autogenerate
-from alembic_seeds.log import LogEntry, entries
-from alembic_seeds.project import SeedsProject
+from alembic_seeds.migration.autogenerate import Generated, autogenerate
+from alembic_seeds.migration.config import SeedsProject
+from alembic_seeds.migration.log import LogEntry, entries
 from lumina.models import metadata
 from lumina.seeds import SPEC
 from tests.databases import PROJECT_ROOT, engine_for

@@ -11,9 +11,10 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 
-from alembic_seeds.apply.engine import DriftError, apply_changes
-from alembic_seeds.changeset import ChangeSet, Dataset, diff
+from alembic_seeds.apply.engine import apply_changes
+from alembic_seeds.changes.changeset import ChangeSet, Dataset, diff
 from alembic_seeds.dataset.load import primary_keys
+from alembic_seeds.errors import DriftError
 from lumina.models import metadata
 from lumina.seeds import SPEC
 from tests.databases import engine_for

@@ -12,8 +12,9 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 
 from alembic_seeds.apply.snapshot import read_dataset
-from alembic_seeds.generate import autogenerate
-from alembic_seeds.project import ProjectError, SeedsProject
+from alembic_seeds.errors import ConfigError
+from alembic_seeds.migration.autogenerate import autogenerate
+from alembic_seeds.migration.config import SeedsProject
 from lumina.models import metadata
 from tests.databases import PROJECT_ROOT, engine_for
 
@@ -107,5 +108,5 @@ def test_a_second_label_upgrades_on_its_own(
 
 def test_unknown_branch_is_a_clear_error(tmp_path: Path) -> None:
     config = dev_project(tmp_path)
-    with pytest.raises(ProjectError, match=r"no \[seeds.qa\] section"):
+    with pytest.raises(ConfigError, match=r"no \[seeds.qa\] section"):
         SeedsProject.from_config(config, "qa")

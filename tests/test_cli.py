@@ -18,11 +18,11 @@ from alembic import command
 from alembic.config import Config
 from click.testing import CliRunner, Result
 
-from alembic_seeds.changeset import ChangeSet, RowUpdate, TableChanges
+from alembic_seeds.changes.changeset import ChangeSet, RowUpdate, TableChanges
 from alembic_seeds.cli import main
-from alembic_seeds.inspect import shown_url
-from alembic_seeds.render import MARKDOWN_MAX_CHARS, RowNamer, md_code, md_text, render
-from alembic_seeds.replay import resolve_data_revision, states_around
+from alembic_seeds.migration.replay import resolve_data_revision, states_around
+from alembic_seeds.review.checks import shown_url
+from alembic_seeds.review.render import MARKDOWN_MAX_CHARS, RowNamer, md_code, md_text, render
 from lumina.models import metadata
 from lumina.seeds import SPEC
 from tests.databases import PROJECT_ROOT, engine_for

@@ -16,7 +16,7 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import make_url
 
-from alembic_seeds.environment import database_url
+from alembic_seeds.migration.environment import database_url
 from tests.databases import (
     DATABASE_PREFIX,
     HOW_TO_GET_POSTGRES,

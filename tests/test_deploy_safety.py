@@ -52,16 +52,17 @@ from alembic.config import Config
 from click.testing import CliRunner
 from sqlalchemy.engine import Engine, make_url
 
-from alembic_seeds import generate
 from alembic_seeds.apply.engine import apply_changes
 from alembic_seeds.apply.snapshot import read_dataset
-from alembic_seeds.changeset import ChangeSet, Dataset, RowUpdate, TableChanges
+from alembic_seeds.changes.changeset import ChangeSet, Dataset, RowUpdate, TableChanges
 from alembic_seeds.cli import main as seeds_main
-from alembic_seeds.dataset.load import DatasetError, load_seeddata
+from alembic_seeds.dataset.load import load_seeddata
 from alembic_seeds.dataset.write import write_seeddata
-from alembic_seeds.generate import autogenerate
-from alembic_seeds.lock import LOCK_KEY, describe_holder
-from alembic_seeds.project import SeedsProject
+from alembic_seeds.errors import DatasetError
+from alembic_seeds.migration import autogenerate as generate
+from alembic_seeds.migration.autogenerate import autogenerate
+from alembic_seeds.migration.config import SeedsProject
+from alembic_seeds.migration.lock import LOCK_KEY, describe_holder
 from lumina.models import metadata
 from lumina.seeds import SPEC
 from tests.databases import PROJECT_ROOT, engine_for, temporary_database
@@ -167,8 +168,8 @@ from logging.config import fileConfig
 from alembic import context
 from sqlalchemy import create_engine, pool
 
-from alembic_seeds.log import log_metadata
-from alembic_seeds.revision import METADATA_ATTRIBUTE
+from alembic_seeds.migration.log import log_metadata
+from alembic_seeds.migration.revision import METADATA_ATTRIBUTE
 from lumina.models import metadata
 
 fileConfig(context.config.config_file_name, disable_existing_loggers=False)
@@ -602,10 +603,10 @@ def _leave_a_transaction_open(connection):
 PROJECT_ENV_WITH_OPEN_TRANSACTION = (
     OPEN_TRANSACTION_HOOK
     + """
-from alembic_seeds.environment import run
+import alembic_seeds
 from lumina.models import metadata
 
-run(target_metadata=metadata)
+alembic_seeds.run_migrations(target_metadata=metadata)
 """
 )
 
@@ -648,7 +649,7 @@ FAILS_AFTER_PARTIAL_WORK = f'''
 """Writes rows, then fails (test only)."""
 from alembic import op
 
-from alembic_seeds.revision import DataRevision
+from alembic_seeds import DataRevision
 
 revision = "{FAILING_REVISION}"
 down_revision = "{FIRST_DATA_REVISION}"
@@ -679,7 +680,7 @@ def downgrade() -> None:
 #: breaks the (deferred) unique constraint of Translation when the transaction commits.
 FAILS_AT_COMMIT = f'''
 """Breaks a deferred unique constraint (test only)."""
-from alembic_seeds.revision import DataRevision
+from alembic_seeds import DataRevision
 
 revision = "{FAILING_REVISION}"
 down_revision = "{FIRST_DATA_REVISION}"

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 
-from alembic_seeds.apply.engine import DriftError
-from alembic_seeds.generate import Generated
+from alembic_seeds.errors import DriftError
+from alembic_seeds.migration.autogenerate import Generated
 from tests.scratch import Scratch, dump, make_scratch
 
 FIRST_REVISION = "3f0c2a1b9d47"

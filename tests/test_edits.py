@@ -18,8 +18,8 @@ from typing import Any
 
 import pytest
 
-from alembic_seeds.changeset import Dataset, Key, from_document
-from alembic_seeds.generate import Generated, pending_changes
+from alembic_seeds.changes.changeset import Dataset, Key, from_document
+from alembic_seeds.migration.autogenerate import Generated, pending_changes
 from lumina.models import metadata
 from tests.scratch import (
     BINARY_TREE_QUESTION,

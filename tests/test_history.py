@@ -19,10 +19,10 @@ import pytest
 from alembic import command
 from alembic.config import Config
 
-from alembic_seeds.changeset import Dataset
+from alembic_seeds.changes.changeset import Dataset
 from alembic_seeds.dataset.write import write_seeddata
-from alembic_seeds.generate import autogenerate
-from alembic_seeds.project import SeedsProject
+from alembic_seeds.migration.autogenerate import autogenerate
+from alembic_seeds.migration.config import SeedsProject
 from lumina.models import metadata
 from lumina.seeds import SPEC
 from tests.databases import PROJECT_ROOT

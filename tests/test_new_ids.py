@@ -9,8 +9,8 @@ from pathlib import Path
 from alembic.config import Config
 
 from alembic_seeds.dataset.load import load_seeddata
-from alembic_seeds.generate import autogenerate
-from alembic_seeds.project import SeedsProject
+from alembic_seeds.migration.autogenerate import autogenerate
+from alembic_seeds.migration.config import SeedsProject
 from lumina.models import metadata
 from lumina.seeds import SPEC
 from tests.databases import PROJECT_ROOT

@@ -24,7 +24,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.pool import NullPool
 
-from alembic_seeds.environment import make_engine
+from alembic_seeds.migration.environment import make_engine
 from lumina.models import metadata
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent

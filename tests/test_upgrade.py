@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 
-from alembic_seeds.log import entries
+from alembic_seeds.migration.log import entries
 from lumina.seeds import SPEC
 from tests.databases import engine_for
 from tests.datasets import closed_under_references, seed_by_other_means

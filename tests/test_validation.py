@@ -24,7 +24,8 @@ import sqlalchemy as sa
 from click.testing import CliRunner, Result
 
 from alembic_seeds.cli import main
-from alembic_seeds.dataset.load import DatasetError, LoadedDataset, Problem, load_seeddata
+from alembic_seeds.dataset.load import LoadedDataset, load_seeddata
+from alembic_seeds.errors import DatasetError, Problem
 from lumina.models import metadata
 from lumina.seeds import SPEC
 from tests.reference import binary_trees_rows, reference_dataset

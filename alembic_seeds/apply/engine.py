@@ -26,10 +26,11 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.schema import CreateTable, DropTable
 
 from alembic_seeds.apply.order import parents_first
+from alembic_seeds.apply.progress import EVERY_ROWS, Progress
 from alembic_seeds.apply.report import ApplyReport, TableReport
 from alembic_seeds.apply.values import from_database, to_database
-from alembic_seeds.changeset import ChangeSet, Row, TableChanges, same_value
-from alembic_seeds.progress import EVERY_ROWS, Progress
+from alembic_seeds.changes.changeset import ChangeSet, Row, TableChanges, same_value
+from alembic_seeds.errors import DriftError, TableLockedError
 
 #: Staging tables at least this large get fresh planner statistics before they are joined.
 ANALYZE_MIN_ROWS = 1000
@@ -62,30 +63,6 @@ class Mismatch:
             f"{column}: database has {db!r}, expected {want!r}" for column, db, want in self.columns
         )
         return f"{self.table} {key}: {what}: {details}"
-
-
-class TableLockedError(RuntimeError):
-    """A table stayed locked by another transaction for longer than the lock timeout."""
-
-    def __init__(self, table: str, context: str = "") -> None:
-        self.table = table
-        head = f"{context}: " if context else ""
-        super().__init__(
-            f"{head}table {table} is locked by another transaction; gave up after the lock "
-            "timeout (-x lock_timeout=SECONDS), nothing was written"
-        )
-
-
-class DriftError(RuntimeError):
-    """Rows in the database differ from the change set; nothing was written."""
-
-    def __init__(self, mismatches: Sequence[Mismatch], context: str = "") -> None:
-        self.mismatches = list(mismatches)
-        head = f"{context}: " if context else ""
-        lines = [f"{head}{len(self.mismatches)} row(s) differ from what the change set expects"]
-        lines += [f"  {mismatch}" for mismatch in self.mismatches]
-        lines.append("  nothing was written; -x seeds_drift=overwrite or =skip choose otherwise")
-        super().__init__("\n".join(lines))
 
 
 def apply_changes(

@@ -7,9 +7,7 @@ from collections.abc import Iterable
 
 import sqlalchemy as sa
 
-
-class TableCycleError(ValueError):
-    """The foreign keys between the tables form a cycle; no write order exists."""
+from alembic_seeds.errors import SchemaError
 
 
 def parents_first(metadata: sa.MetaData, tables: Iterable[str]) -> list[str]:
@@ -30,4 +28,4 @@ def parents_first(metadata: sa.MetaData, tables: Iterable[str]) -> list[str]:
         return list(sorter.static_order())
     except graphlib.CycleError as error:
         cycle = " -> ".join(error.args[1])
-        raise TableCycleError(f"foreign keys form a cycle: {cycle}") from None
+        raise SchemaError(f"foreign keys form a cycle: {cycle}") from None

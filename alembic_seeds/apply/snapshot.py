@@ -8,7 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from alembic_seeds.apply.values import from_database
-from alembic_seeds.changeset import Dataset
+from alembic_seeds.changes.changeset import Dataset
 
 
 def read_dataset(connection: Connection, metadata: sa.MetaData, tables: Iterable[str]) -> Dataset:

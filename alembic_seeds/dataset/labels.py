@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from alembic_seeds.changeset import Dataset, Key
+from alembic_seeds.changes.changeset import Dataset, Key
 from alembic_seeds.dataset.spec import Owned, Ref, RowSpec, SeedSpec, Value
 
 

@@ -16,31 +16,13 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from alembic_seeds.changeset import Dataset, Key
+from alembic_seeds.changes.changeset import Dataset, Key
 from alembic_seeds.dataset.columns import ValueProblem, check_value, value_checker
 from alembic_seeds.dataset.labels import Labeler
 from alembic_seeds.dataset.spec import FileSpec, Links, Owned, Ref, RowSpec, SeedSpec, Value
+from alembic_seeds.errors import DatasetError, Problem
 
 Origin = tuple[str, int]
-
-
-@dataclass(frozen=True, order=True)
-class Problem:
-    path: str
-    line: int
-    rule: str
-    detail: str
-
-    def __str__(self) -> str:
-        return f"{self.path}:{self.line}: {self.rule}: {self.detail}"
-
-
-class DatasetError(Exception):
-    """``seeddata/`` holds problems; nothing may be written."""
-
-    def __init__(self, problems: list[Problem]) -> None:
-        self.problems = sorted(set(problems))
-        super().__init__("\n".join(str(problem) for problem in self.problems))
 
 
 @dataclass

@@ -12,13 +12,10 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from alembic_seeds.changeset import Dataset, Key
+from alembic_seeds.changes.changeset import Dataset, Key
 from alembic_seeds.dataset.labels import Labeler
 from alembic_seeds.dataset.spec import Links, Owned, Ref, RowSpec, SeedSpec, Value
-
-
-class UnplacedRowsError(ValueError):
-    """Rows that no file of the spec can hold (for example an owned row without owner)."""
+from alembic_seeds.errors import UnplacedRowsError
 
 
 def render_seeddata(

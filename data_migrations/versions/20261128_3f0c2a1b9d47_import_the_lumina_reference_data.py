@@ -31,7 +31,7 @@ key, so an edited value is an update of its row. Change counts:
 
 from typing import Any
 
-from alembic_seeds.revision import DataRevision
+from alembic_seeds import DataRevision
 
 revision: str = "3f0c2a1b9d47"
 down_revision: str | None = None

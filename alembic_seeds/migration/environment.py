@@ -24,9 +24,10 @@ from alembic.util import CommandError
 from sqlalchemy import MetaData, create_engine, event, pool
 from sqlalchemy.engine import Connection, Engine
 
-from alembic_seeds import lock
-from alembic_seeds.log import log_metadata
-from alembic_seeds.revision import METADATA_ATTRIBUTE
+from alembic_seeds.errors import LockTimeout
+from alembic_seeds.migration import lock
+from alembic_seeds.migration.log import log_metadata
+from alembic_seeds.migration.revision import METADATA_ATTRIBUTE
 
 #: File name of the embedded default database, in the folder of ``alembic.ini``.
 DEFAULT_SQLITE_FILE = "lumina.db"
@@ -90,7 +91,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def run(target_metadata: MetaData) -> None:
+def run_migrations(target_metadata: MetaData) -> None:
     """Run the migrations Alembic asked for, online or offline (``--sql``)."""
     config_file = context.config.config_file_name
     if config_file is not None and context.config.attributes.get("configure_logger", True):
@@ -130,7 +131,7 @@ def _run_locked(connection: Connection, options: dict[str, Any], timeouts: Timeo
         connection.commit()
     try:
         lock.acquire(connection, timeouts.lock_wait)
-    except lock.LockTimeout as error:
+    except LockTimeout as error:
         raise CommandError(str(error)) from None
     try:
         return _run_online(connection, options)

@@ -20,13 +20,14 @@ import sqlalchemy as sa
 from alembic import context, op
 from alembic.util import CommandError
 
-from alembic_seeds.apply.engine import DriftError, DriftPolicy, TableLockedError, apply_changes
+from alembic_seeds.apply.engine import DriftPolicy, apply_changes
 from alembic_seeds.apply.order import parents_first
+from alembic_seeds.apply.progress import terminal_progress
 from alembic_seeds.apply.values import to_database
-from alembic_seeds.changeset import ChangeSet, from_document
-from alembic_seeds.log import log_table, record
-from alembic_seeds.progress import terminal_progress
-from alembic_seeds.sidecar import read_sidecar
+from alembic_seeds.changes.changeset import ChangeSet, from_document
+from alembic_seeds.changes.sidecar import read_sidecar
+from alembic_seeds.errors import ApplyError
+from alembic_seeds.migration.log import log_table, record
 
 logger = logging.getLogger("alembic_seeds")
 
@@ -88,7 +89,7 @@ class DataRevision:
                 context=f"data revision {self.revision} ({direction})",
                 progress=terminal_progress(),
             )
-        except (DriftError, TableLockedError) as error:
+        except ApplyError as error:
             # Alembic prints a CommandError as one FAILED message, without a traceback.
             raise CommandError(str(error)) from error
         logger.info("data revision %s (%s):", self.revision, direction)
@@ -117,7 +118,7 @@ def target_metadata() -> sa.MetaData:
         return configured
     raise RuntimeError(
         "data revisions need the seeded tables' metadata: call "
-        "alembic_seeds.environment.run(target_metadata=...) from env.py"
+        "alembic_seeds.run_migrations(target_metadata=...) from env.py"
     )
 
 

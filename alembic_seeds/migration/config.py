@@ -12,12 +12,9 @@ import sqlalchemy as sa
 from alembic.config import Config
 
 from alembic_seeds.dataset.spec import SeedSpec
+from alembic_seeds.errors import ConfigError
 
 SECTION = "seeds"
-
-
-class ProjectError(ValueError):
-    """``alembic.ini`` does not say what alembic-seeds needs."""
 
 
 @dataclass(frozen=True)
@@ -51,7 +48,7 @@ class SeedsProject:
         def option(name: str, default: str | None = None, section: str = SECTION) -> str:
             value = config.get_section_option(section, name, default)
             if value is None:
-                raise ProjectError(
+                raise ConfigError(
                     f"{config.config_file_name}: [{section}] needs the option {name!r}"
                 )
             return value
@@ -64,9 +61,9 @@ class SeedsProject:
         spec = _import(option("spec"))
         metadata = _import(option("metadata"))
         if not isinstance(spec, SeedSpec):
-            raise ProjectError(f"[{SECTION}] spec = {option('spec')} is not a SeedSpec")
+            raise ConfigError(f"[{SECTION}] spec = {option('spec')} is not a SeedSpec")
         if not isinstance(metadata, sa.MetaData):
-            raise ProjectError(f"[{SECTION}] metadata = {option('metadata')} is not a MetaData")
+            raise ConfigError(f"[{SECTION}] metadata = {option('metadata')} is not a MetaData")
         default = cls(
             config=config,
             seeddata=Path(option("seeddata")),
@@ -80,13 +77,13 @@ class SeedsProject:
             return default
         section = f"{SECTION}.{branch}"
         if section not in config.file_config.sections():
-            raise ProjectError(
+            raise ConfigError(
                 f"{config.config_file_name}: no [{section}] section for branch {branch!r}"
             )
         extends = option("extends", default.branch, section).split()
         unknown = [name for name in extends if name != default.branch]
         if unknown:
-            raise ProjectError(f"[{section}] extends {unknown}: only {default.branch!r} can be")
+            raise ConfigError(f"[{section}] extends {unknown}: only {default.branch!r} can be")
         return cls(
             config=config,
             seeddata=Path(option("seeddata", section=section)),
@@ -102,9 +99,9 @@ class SeedsProject:
 def _import(target: str) -> Any:
     module_name, _, attribute = target.partition(":")
     if not attribute:
-        raise ProjectError(f"{target!r} must look like 'package.module:name'")
+        raise ConfigError(f"{target!r} must look like 'package.module:name'")
     try:
         module = importlib.import_module(module_name)
         return getattr(module, attribute)
     except (ImportError, AttributeError) as error:
-        raise ProjectError(f"cannot import {target!r}: {error}") from None
+        raise ConfigError(f"cannot import {target!r}: {error}") from None

@@ -16,7 +16,7 @@ from typing import Any, Literal
 
 import sqlalchemy as sa
 
-from alembic_seeds.changeset import ChangeSet, Dataset, Key, RowUpdate, row_key
+from alembic_seeds.changes.changeset import ChangeSet, Dataset, Key, RowUpdate, row_key
 from alembic_seeds.dataset.labels import Labeler
 from alembic_seeds.dataset.spec import SeedSpec
 

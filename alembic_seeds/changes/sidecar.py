@@ -15,16 +15,16 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any, TypeVar, overload
 
-from alembic_seeds.changeset import (
+from alembic_seeds.changes.changeset import (
     CHECKSUM_VERSION,
     ChangeSet,
-    ChangeSetFormatError,
     Row,
     RowUpdate,
     TableChanges,
     canonical_lines,
     parse_change,
 )
+from alembic_seeds.errors import ChangeSetFormatError
 
 #: The start of a canonical line: its table (a JSON string) and its op.
 _PREFIX = re.compile(rb'^\{"table":("(?:[^"\\]|\\.)*"),"op":"(insert|update|delete)",')

@@ -28,23 +28,19 @@ from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from alembic_seeds.apply.snapshot import read_dataset
-from alembic_seeds.changeset import ChangeSet, ChangeSetFormatError, Dataset, Key, ReplayError, diff
+from alembic_seeds.changes.changeset import ChangeSet, Dataset, Key, diff
 from alembic_seeds.dataset.load import load_seeddata, primary_keys
-from alembic_seeds.environment import make_engine
-from alembic_seeds.log import LOG_TABLE, LogEntry, entries
-from alembic_seeds.project import SeedsProject
-from alembic_seeds.render import first_line
-from alembic_seeds.replay import (
+from alembic_seeds.errors import ChangeSetError, ChangeSetFormatError, DatabaseAccessError
+from alembic_seeds.migration.config import SeedsProject
+from alembic_seeds.migration.environment import make_engine
+from alembic_seeds.migration.log import LOG_TABLE, LogEntry, entries
+from alembic_seeds.migration.replay import (
     DataScript,
     data_revisions_under,
     replay_revisions,
     writers,
 )
-
-
-class DatabaseCheckError(RuntimeError):
-    """The database cannot be read as the check needs (one line, no password in it)."""
-
+from alembic_seeds.review.render import first_line
 
 # ---------------------------------------------------------------------------------------
 # Connecting.
@@ -55,7 +51,7 @@ def parse_url(url: str) -> URL:
         return make_url(url)
     except (ArgumentError, ValueError):
         # Never repeat the text: it may hold a password.
-        raise DatabaseCheckError("DATABASE_URL is not a valid SQLAlchemy URL") from None
+        raise DatabaseAccessError("DATABASE_URL is not a valid SQLAlchemy URL") from None
 
 
 def shown_url(url: str | URL) -> str:
@@ -90,18 +86,18 @@ def read_only(url: str) -> Iterator[Connection]:
     parsed = parse_url(url)
     file = _sqlite_file(parsed)
     if file is not None and not file.exists():
-        raise DatabaseCheckError(f"database {shown_url(parsed)}: no such file")
+        raise DatabaseAccessError(f"database {shown_url(parsed)}: no such file")
     try:
         engine = make_engine(url)
     except (SQLAlchemyError, ImportError, ValueError) as error:
-        raise DatabaseCheckError(
+        raise DatabaseAccessError(
             f"database {shown_url(parsed)}: {database_message(error, parsed)}"
         ) from None
     try:
         try:
             connection = engine.connect()
         except SQLAlchemyError as error:
-            raise DatabaseCheckError(
+            raise DatabaseAccessError(
                 f"cannot connect to {shown_url(parsed)}: {database_message(error, parsed)}"
             ) from None
         with connection:
@@ -110,7 +106,7 @@ def read_only(url: str) -> Iterator[Connection]:
                     connection.execute(sa.text("SET TRANSACTION READ ONLY"))
                 yield connection
             except SQLAlchemyError as error:
-                raise DatabaseCheckError(
+                raise DatabaseAccessError(
                     f"database {shown_url(parsed)}: {database_message(error, parsed)}"
                 ) from None
             finally:
@@ -135,7 +131,7 @@ def applied_data_revisions(scripts: ScriptDirectory, heads: tuple[str, ...]) -> 
     try:
         return data_revisions_under(scripts, heads)
     except (CommandError, RevisionError) as error:
-        raise DatabaseCheckError(
+        raise DatabaseAccessError(
             f"the database is at {', '.join(heads)}, which these revisions do not know "
             f"({first_line(str(error))}); is this checkout older than the database?"
         ) from None
@@ -148,7 +144,7 @@ def read_seeded(connection: Connection, project: SeedsProject) -> Dataset:
     missing = [table for table in tables if not inspector.has_table(table)]
     if missing:
         tables_word = "tables" if len(missing) > 1 else "table"
-        raise DatabaseCheckError(
+        raise DatabaseAccessError(
             f"the database lacks the seeded {tables_word} {', '.join(missing)} "
             "(is its schema upgraded? alembic upgrade heads)"
         )
@@ -274,7 +270,7 @@ def check_database(project: SeedsProject, url: str) -> DatabaseCheck:
         )
         try:
             result.drift = drift(connection, project, applied)
-        except (ReplayError, ChangeSetFormatError) as error:
+        except ChangeSetError as error:
             result.replay_error = str(error)
     return result
 

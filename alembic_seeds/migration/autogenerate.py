@@ -15,13 +15,14 @@ from alembic.script import ScriptDirectory
 from alembic.util import rev_id as new_revision_id
 from mako.template import Template  # type: ignore[import-untyped]
 
-from alembic_seeds.changeset import ChangeSet, Dataset, Key, diff
+from alembic_seeds.changes.changeset import ChangeSet, Dataset, Key, diff
+from alembic_seeds.changes.sidecar import write_sidecar
 from alembic_seeds.dataset.load import load_seeddata, primary_keys
 from alembic_seeds.dataset.write import write_seeddata
-from alembic_seeds.project import ProjectError, SeedsProject
-from alembic_seeds.render import RowNamer
-from alembic_seeds.replay import data_revisions, replay
-from alembic_seeds.sidecar import write_sidecar
+from alembic_seeds.errors import ConfigError
+from alembic_seeds.migration.config import SeedsProject
+from alembic_seeds.migration.replay import data_revisions, replay
+from alembic_seeds.review.render import RowNamer
 
 #: Change sets with more changes than this go to a sidecar file next to the revision.
 INLINE_LIMIT = 200
@@ -127,7 +128,7 @@ def autogenerate(
 def _revision_id(scripts: ScriptDirectory, name: str) -> str:
     script = scripts.get_revision(name)
     if script is None:
-        raise ProjectError(f"[seeds] depends_on = {name}: no such revision")
+        raise ConfigError(f"[seeds] depends_on = {name}: no such revision")
     return script.revision
 
 
@@ -144,7 +145,9 @@ def render_revision(
     namer: RowNamer,
 ) -> str:
     template_text = (
-        resources.files("alembic_seeds").joinpath("templates/data_revision.py.mako").read_text()
+        resources.files("alembic_seeds.migration")
+        .joinpath("templates/data_revision.py.mako")
+        .read_text()
     )
     rendered: str = Template(template_text).render(
         message=message,

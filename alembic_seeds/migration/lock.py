@@ -14,13 +14,11 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from alembic_seeds.errors import LockTimeout
+
 #: The lock key: the same for every process that migrates this kind of project.
 LOCK_KEY = zlib.crc32(b"alembic-seeds migrations") & 0x7FFFFFFF
 POLL_SECONDS = 0.2
-
-
-class LockTimeout(RuntimeError):
-    """Another run held the lock for longer than this run was willing to wait."""
 
 
 def acquire(connection: Connection, wait_seconds: float) -> None:

@@ -15,6 +15,8 @@ from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, overload
 
+from alembic_seeds.errors import ChangeSetFormatError, ReplayError
+
 Row = dict[str, Any]
 Key = tuple[Any, ...]
 Dataset = dict[str, dict[Key, Row]]
@@ -200,10 +202,6 @@ def apply_to_dataset(state: Dataset, changes: ChangeSet, primary_keys: PrimaryKe
             rows[key] = dict(row)
 
 
-class ReplayError(ValueError):
-    """A change set does not apply to the state it is replayed on."""
-
-
 def _show_key(key: Key) -> str:
     return ", ".join(repr(part) for part in key)
 
@@ -258,10 +256,6 @@ def parse_change(text: str) -> tuple[str, str, Row | RowUpdate]:
         raise ValueError(f"unknown op {op!r}")
     except (ValueError, KeyError, TypeError) as error:
         raise ChangeSetFormatError(f"malformed change: {error}") from None
-
-
-class ChangeSetFormatError(ValueError):
-    """A stored change set cannot be read."""
 
 
 def from_document(document: Mapping[str, Any]) -> ChangeSet:

@@ -9,22 +9,12 @@ from alembic.script import Script, ScriptDirectory
 from alembic.script.revision import RevisionError
 from alembic.util import CommandError
 
-from alembic_seeds.changeset import (
-    Dataset,
-    Key,
-    PrimaryKeys,
-    ReplayError,
-    apply_to_dataset,
-    row_key,
-)
-from alembic_seeds.revision import DataRevision
+from alembic_seeds.changes.changeset import Dataset, Key, PrimaryKeys, apply_to_dataset, row_key
+from alembic_seeds.errors import ReplayError, UnknownRevision
+from alembic_seeds.migration.revision import DataRevision
 
 #: A data revision: its Alembic script and the ``data`` object of its module.
 DataScript = tuple[Script, DataRevision]
-
-
-class UnknownRevision(LookupError):
-    """A revision name that names no data revision."""
 
 
 def data_revisions(scripts: ScriptDirectory, branch: str) -> list[tuple[Script, DataRevision]]:

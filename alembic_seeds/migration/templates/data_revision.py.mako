@@ -14,7 +14,7 @@ key, so an edited value is an update of its row. Change counts:
 
 from typing import Any
 
-from alembic_seeds.revision import DataRevision
+from alembic_seeds import DataRevision
 
 revision: str = ${literal(revision)}
 down_revision: str | None = ${literal(down_revision)}

@@ -1,0 +1,1 @@
+"""Alembic glue: the env hook, data revision scripts, offline replay, autogenerate, log, lock."""

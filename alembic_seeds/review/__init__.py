@@ -1,0 +1,1 @@
+"""Change sets for people (text, markdown) and the checks of a live database."""
