@@ -5,7 +5,8 @@
   for where the server comes from: ``SEEDS_TEST_DATABASE_URL``, else Docker, else skip, or
   fail when ``CI`` is set).
 - ``db_url``: both of them, one after the other, so that a test written once runs on both.
-- ``alembic_env``: the project's Alembic configuration, with ``DATABASE_URL`` set to ``db_url``.
+- ``alembic_env``: the frozen Lumina fixture project's Alembic configuration (see
+  ``tests/fixture_projects.py``), with ``DATABASE_URL`` set to ``db_url``.
 
 Tests using PostgreSQL carry the ``postgresql`` marker: ``-m "not postgresql"`` leaves them out.
 """
@@ -43,6 +44,11 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     config.addinivalue_line("markers", "sqlite: runs on a SQLite file")
     config.addinivalue_line("markers", "slow: replays long histories (tens of seconds)")
+    config.addinivalue_line(
+        "markers",
+        "data: checks the live seed data and data revisions (tests/data/), not the engine;"
+        " SEEDS_DATA_PROJECT points them at another copy of the project",
+    )
 
 
 @pytest.hookimpl(tryfirst=True)

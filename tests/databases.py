@@ -34,9 +34,8 @@ from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.pool import NullPool
 
 from alembic_seeds.migration.environment import make_engine
+from tests.fixture_projects import LUMINA
 
-#: The project's root folder (the one holding ``alembic.ini``).
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
 #: Environment variable naming the PostgreSQL server to create test databases on.
 URL_ENV = "SEEDS_TEST_DATABASE_URL"
 #: Environment variable that, when non-empty, turns "no PostgreSQL" from a skip into a failure.
@@ -225,7 +224,7 @@ def engine_for(url: str) -> Engine:
     return make_engine(url)
 
 
-def alembic_config(project_root: Path = PROJECT_ROOT) -> Config:
+def alembic_config(project_root: Path = LUMINA) -> Config:
     """The Alembic configuration of the project (its ``alembic.ini``).
 
     The database URL is not in it: ``migrations/env.py`` reads ``DATABASE_URL``.
@@ -234,7 +233,7 @@ def alembic_config(project_root: Path = PROJECT_ROOT) -> Config:
 
 
 def run_alembic(
-    args: Sequence[str], url: str, cwd: Path = PROJECT_ROOT, timeout: float = 300
+    args: Sequence[str], url: str, cwd: Path = LUMINA, timeout: float = 300
 ) -> subprocess.CompletedProcess[str]:
     """Run ``python -m alembic ARGS`` as a user would, with ``DATABASE_URL=url``, in ``cwd``.
 

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from frozen_lumina.models import metadata
 
 from alembic_seeds.apply.order import parents_first
 from alembic_seeds.apply.values import to_database
 from alembic_seeds.changes.changeset import Dataset
-from lumina.models import metadata
 from tests.databases import engine_for
 
 

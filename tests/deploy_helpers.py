@@ -30,17 +30,19 @@ import alembic.config
 import sqlalchemy as sa
 from alembic.config import Config
 from alembic.script import ScriptDirectory
+from frozen_lumina.seeds import SPEC
 from sqlalchemy.engine import Connection, make_url
 
 from alembic_seeds.migration.environment import APPLICATION_NAME
 from alembic_seeds.migration.lock import LOCK_KEY
-from lumina.seeds import SPEC
-from tests.databases import PROJECT_ROOT, engine_for
+from tests.databases import engine_for
+from tests.fixture_projects import LUMINA, LUMINA_FIRST_REVISION
+from tests.fixture_projects import copy_project as copy_fixture_project
 
 #: Every table the seed data fills.
 SEEDED: list[str] = list(SPEC.tables())
 #: The project's first data revision (imports the whole reference data).
-FIRST_DATA_REVISION = "3f0c2a1b9d47"
+FIRST_DATA_REVISION = LUMINA_FIRST_REVISION
 
 _IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.db")
 
@@ -125,21 +127,11 @@ class Project:
 
 
 def copy_project(
-    root: Path, *, data_revisions: bool = True, seeddata: bool = True, source: Path = PROJECT_ROOT
+    root: Path, *, data_revisions: bool = True, seeddata: bool = True, source: Path = LUMINA
 ) -> Project:
     """Copy ``alembic.ini`` and ``migrations/`` (and, if asked, the data revisions and
     ``seeddata/``) of ``source`` into ``root``."""
-    root.mkdir(parents=True, exist_ok=True)
-    shutil.copy(source / "alembic.ini", root / "alembic.ini")
-    shutil.copytree(source / "migrations", root / "migrations", ignore=_IGNORED)
-    if data_revisions:
-        shutil.copytree(source / "data_migrations", root / "data_migrations", ignore=_IGNORED)
-    else:
-        (root / "data_migrations" / "versions").mkdir(parents=True)
-    if seeddata:
-        shutil.copytree(source / "seeddata", root / "seeddata", ignore=_IGNORED)
-    else:
-        (root / "seeddata").mkdir()
+    copy_fixture_project(root, source, data_revisions=data_revisions, seeddata=seeddata)
     return Project(root)
 
 

@@ -22,6 +22,8 @@ import pytest
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
+from frozen_lumina.models import metadata
+from frozen_lumina.seeds import SPEC
 
 from alembic_seeds.apply.snapshot import read_dataset
 from alembic_seeds.changes.changeset import ChangeSet, Dataset
@@ -30,9 +32,8 @@ from alembic_seeds.dataset.write import format_line
 from alembic_seeds.migration.autogenerate import Generated, autogenerate
 from alembic_seeds.migration.config import SeedsProject
 from alembic_seeds.migration.log import LogEntry, entries
-from lumina.models import metadata
-from lumina.seeds import SPEC
-from tests.databases import PROJECT_ROOT, engine_for
+from tests.databases import engine_for
+from tests.fixture_projects import copy_project
 
 #: Every table the seed data fills.
 SEEDED: list[str] = list(SPEC.tables())
@@ -156,9 +157,7 @@ def make_scratch(
     ``output`` receives what Alembic prints (the SQL of ``--sql``). Logging is left as the
     test set it (``env.py`` would otherwise reconfigure it from ``alembic.ini``).
     """
-    shutil.copy(PROJECT_ROOT / "alembic.ini", root / "alembic.ini")
-    for folder in ("migrations", "data_migrations", "seeddata"):
-        shutil.copytree(PROJECT_ROOT / folder, root / folder, ignore=_IGNORED)
+    copy_project(root)
     monkeypatch.setenv("DATABASE_URL", url)
     config = Config(str(root / "alembic.ini"), output_buffer=output)
     config.attributes["configure_logger"] = False

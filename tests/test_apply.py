@@ -10,13 +10,13 @@ import pytest
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
+from frozen_lumina.models import metadata
+from frozen_lumina.seeds import SPEC
 
 from alembic_seeds.apply.engine import apply_changes
 from alembic_seeds.changes.changeset import ChangeSet, Dataset, diff
 from alembic_seeds.dataset.load import primary_keys
 from alembic_seeds.errors import DriftError
-from lumina.models import metadata
-from lumina.seeds import SPEC
 from tests.databases import engine_for
 from tests.datasets import fraction, scaled, seed_by_other_means
 from tests.reference import reference_dataset

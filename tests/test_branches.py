@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 import pytest
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
+from frozen_lumina.models import metadata
 
 from alembic_seeds.apply.snapshot import read_dataset
 from alembic_seeds.errors import ConfigError
 from alembic_seeds.migration.autogenerate import autogenerate
 from alembic_seeds.migration.config import SeedsProject
-from lumina.models import metadata
-from tests.databases import PROJECT_ROOT, engine_for
+from tests.databases import engine_for
+from tests.fixture_projects import copy_project
 
 DATA_STRUCTURES = "Data Structures and Introduction to Algorithms @ The Open University Of Israel"
 DEV_SECTION = """
@@ -27,11 +27,9 @@ seeddata = %(here)s/seeddata_dev
 
 
 def dev_project(root: Path) -> Config:
-    shutil.copy(PROJECT_ROOT / "alembic.ini", root / "alembic.ini")
+    copy_project(root)
     with (root / "alembic.ini").open("a", encoding="utf-8") as ini:
         ini.write(DEV_SECTION)
-    for folder in ("migrations", "data_migrations", "seeddata"):
-        shutil.copytree(PROJECT_ROOT / folder, root / folder)
     demo = root / "seeddata_dev"
     rows: dict[str, list[dict[str, object]]] = {
         "institutions/universities.jsonl": [

@@ -8,7 +8,6 @@ from ``tmp_path`` as the working folder. Database tests run on SQLite and on Pos
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -17,17 +16,18 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from click.testing import CliRunner, Result
+from frozen_lumina.models import metadata
+from frozen_lumina.seeds import SPEC
 
 from alembic_seeds.changes.changeset import ChangeSet, RowUpdate, TableChanges
 from alembic_seeds.cli import main
 from alembic_seeds.migration.replay import resolve_data_revision, states_around
 from alembic_seeds.review.checks import shown_url
 from alembic_seeds.review.render import MARKDOWN_MAX_CHARS, RowNamer, md_code, md_text, render
-from lumina.models import metadata
-from lumina.seeds import SPEC
-from tests.databases import PROJECT_ROOT, engine_for
+from tests.databases import engine_for
+from tests.fixture_projects import LUMINA_FIRST_REVISION, copy_project
 
-FIRST = "3f0c2a1b9d47"
+FIRST = LUMINA_FIRST_REVISION
 #: The Hebrew name of the Open University: its Translation row, and the University using it.
 TEXT_ID = "fa6eb564-ad2c-480c-9086-82a4fd474b0a"
 ENGLISH = "The Open University Of Israel"
@@ -39,12 +39,7 @@ EDITED = "האוניברסיטה הפתוחה לישראל"
 def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """A copy of the project; the working folder is ``tmp_path`` (not the project)."""
     root = tmp_path / "project"
-    root.mkdir()
-    shutil.copy(PROJECT_ROOT / "alembic.ini", root / "alembic.ini")
-    for folder in ("migrations", "data_migrations", "seeddata"):
-        shutil.copytree(
-            PROJECT_ROOT / folder, root / folder, ignore=shutil.ignore_patterns("__pycache__")
-        )
+    copy_project(root)
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("DATABASE_URL", raising=False)
     return root

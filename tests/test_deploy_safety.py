@@ -50,6 +50,8 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
 from click.testing import CliRunner
+from frozen_lumina.models import metadata
+from frozen_lumina.seeds import SPEC
 from sqlalchemy.engine import Engine, make_url
 
 from alembic_seeds.apply.engine import apply_changes
@@ -63,9 +65,7 @@ from alembic_seeds.migration import autogenerate as generate
 from alembic_seeds.migration.autogenerate import autogenerate
 from alembic_seeds.migration.config import SeedsProject
 from alembic_seeds.migration.lock import LOCK_KEY, describe_holder
-from lumina.models import metadata
-from lumina.seeds import SPEC
-from tests.databases import PROJECT_ROOT, engine_for, temporary_database
+from tests.databases import engine_for, temporary_database
 from tests.datasets import scaled
 from tests.deploy_helpers import (
     FIRST_DATA_REVISION,
@@ -90,6 +90,7 @@ from tests.deploy_helpers import (
     waiting_on_lock,
     write_jsonl,
 )
+from tests.fixture_projects import LUMINA, REPOSITORY_ROOT
 from tests.reference import reference_dataset
 
 #: The small data revision generated on top of the project's first one.
@@ -170,7 +171,7 @@ from sqlalchemy import create_engine, pool
 
 from alembic_seeds.migration.log import log_metadata
 from alembic_seeds.migration.revision import METADATA_ATTRIBUTE
-from lumina.models import metadata
+from frozen_lumina.models import metadata
 
 fileConfig(context.config.config_file_name, disable_existing_loggers=False)
 context.config.attributes[METADATA_ATTRIBUTE] = metadata
@@ -277,7 +278,7 @@ def test_concurrent_deploys_without_the_lock_fail(
                 command.upgrade(project.config(), FIRST_DATA_REVISION)
             project.write_env(NO_LOCK_ENV)
             runs = race(project, url, tmp_path / f"trial-{trial}")
-            project.write_env((PROJECT_ROOT / "migrations" / "env.py").read_text("utf-8"))
+            project.write_env((LUMINA / "migrations" / "env.py").read_text("utf-8"))
             failed = [run for run in runs if run.returncode != 0]
             failures += len(failed)
             kinds.update(classify(run) for run in failed)
@@ -604,7 +605,7 @@ PROJECT_ENV_WITH_OPEN_TRANSACTION = (
     OPEN_TRANSACTION_HOOK
     + """
 import alembic_seeds
-from lumina.models import metadata
+from frozen_lumina.models import metadata
 
 alembic_seeds.run_migrations(target_metadata=metadata)
 """
@@ -1520,7 +1521,7 @@ def test_password_with_percent_at_colon_hash_connects_and_is_never_printed(
 def test_no_credential_urls_in_the_repository() -> None:
     listed = subprocess.run(
         ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
-        cwd=PROJECT_ROOT,
+        cwd=REPOSITORY_ROOT,
         capture_output=True,
         text=True,
         check=True,
@@ -1528,7 +1529,7 @@ def test_no_credential_urls_in_the_repository() -> None:
     found: list[str] = []
     placeholders: list[str] = []
     for name in listed:
-        path = PROJECT_ROOT / name
+        path = REPOSITORY_ROOT / name
         if not path.is_file():
             continue
         text = path.read_bytes().decode("utf-8", errors="ignore")
@@ -1550,7 +1551,7 @@ def test_no_credential_urls_in_the_repository() -> None:
 # 8. Least privilege
 # =========================================================================================
 
-README = PROJECT_ROOT / "README.md"
+README = REPOSITORY_ROOT / "README.md"
 
 
 def readme_role_sql() -> list[str]:

@@ -17,10 +17,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from frozen_lumina.models import metadata
 
 from alembic_seeds.changes.changeset import Dataset, Key, from_document
 from alembic_seeds.migration.autogenerate import Generated, pending_changes
-from lumina.models import metadata
 from tests.scratch import (
     BINARY_TREE_QUESTION,
     CHOICE,

@@ -9,7 +9,6 @@ before it each time.
 from __future__ import annotations
 
 import json
-import shutil
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
@@ -18,14 +17,14 @@ from pathlib import Path
 import pytest
 from alembic import command
 from alembic.config import Config
+from frozen_lumina.models import metadata
+from frozen_lumina.seeds import SPEC
 
 from alembic_seeds.changes.changeset import Dataset
 from alembic_seeds.dataset.write import write_seeddata
 from alembic_seeds.migration.autogenerate import autogenerate
 from alembic_seeds.migration.config import SeedsProject
-from lumina.models import metadata
-from lumina.seeds import SPEC
-from tests.databases import PROJECT_ROOT
+from tests.fixture_projects import copy_project
 from tests.reference import HistoryState, history_states
 from tests.scratch import database_content
 
@@ -80,10 +79,7 @@ def onto_current_schema(dataset: Dataset) -> Dataset:
 
 def scratch_project(root: Path) -> Path:
     """A copy of the project's Alembic setup with no data revisions and no seed data."""
-    shutil.copy(PROJECT_ROOT / "alembic.ini", root / "alembic.ini")
-    shutil.copytree(PROJECT_ROOT / "migrations", root / "migrations")
-    (root / "data_migrations" / "versions").mkdir(parents=True)
-    (root / "seeddata").mkdir()
+    copy_project(root, data_revisions=False, seeddata=False)
     return root / "alembic.ini"
 
 

@@ -3,23 +3,20 @@
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 
 from alembic.config import Config
+from frozen_lumina.models import metadata
+from frozen_lumina.seeds import SPEC
 
 from alembic_seeds.dataset.load import load_seeddata
 from alembic_seeds.migration.autogenerate import autogenerate
 from alembic_seeds.migration.config import SeedsProject
-from lumina.models import metadata
-from lumina.seeds import SPEC
-from tests.databases import PROJECT_ROOT
+from tests.fixture_projects import copy_project as copy_fixture_project
 
 
 def copy_project(root: Path) -> SeedsProject:
-    shutil.copy(PROJECT_ROOT / "alembic.ini", root / "alembic.ini")
-    for folder in ("migrations", "data_migrations", "seeddata"):
-        shutil.copytree(PROJECT_ROOT / folder, root / folder)
+    copy_fixture_project(root)
     return SeedsProject.from_config(Config(str(root / "alembic.ini")))
 
 

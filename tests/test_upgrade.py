@@ -10,9 +10,9 @@ import pytest
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
+from frozen_lumina.seeds import SPEC
 
 from alembic_seeds.migration.log import entries
-from lumina.seeds import SPEC
 from tests.databases import engine_for
 from tests.datasets import closed_under_references, seed_by_other_means
 from tests.reference import reference_dataset

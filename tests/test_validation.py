@@ -22,15 +22,16 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner, Result
+from frozen_lumina.models import metadata
+from frozen_lumina.seeds import SPEC
 
 from alembic_seeds.cli import main
 from alembic_seeds.dataset.load import LoadedDataset, load_seeddata
 from alembic_seeds.errors import DatasetError, Problem
-from lumina.models import metadata
-from lumina.seeds import SPEC
+from tests.fixture_projects import LUMINA
 from tests.reference import binary_trees_rows, reference_dataset
 
-REAL_SEEDDATA = Path(__file__).resolve().parent.parent / "seeddata"
+REAL_SEEDDATA = LUMINA / "seeddata"
 
 UNIVERSITIES = "institutions/universities.jsonl"
 DISCIPLINES = "institutions/disciplines.jsonl"

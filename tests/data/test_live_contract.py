@@ -1,19 +1,16 @@
-"""The schema revision, checked against the models and against the service's contract.
+"""Data test: the live schema revisions, against the models and the service's contract.
 
-Every test runs on a fresh SQLite file and on a fresh PostgreSQL database. The PostgreSQL
-database is created on the server of ``SEEDS_TEST_DATABASE_URL``; without that variable the
-PostgreSQL cases are skipped. The expected names below are written out from the contract
-(``service-contract.md``), not derived from ``lumina.models``, so that a slip in the models
+The original service reads the seeded database unchanged, so its names are a contract. Every
+test runs on a fresh SQLite file and on a fresh PostgreSQL database (the ``db_url`` fixture:
+under ``CI`` a missing PostgreSQL fails, it never skips). The expected names below are
+written out from the contract, not derived from the models, so that a slip in the models
 cannot hide itself.
 """
 
 from __future__ import annotations
 
-import os
-import uuid
+import functools
 from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -21,14 +18,12 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
-from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.pool import NullPool
+from sqlalchemy.engine import Engine
 
 from alembic_seeds.migration.environment import make_engine
-from lumina.models import metadata
+from tests.live_project import LiveProject, live_root
 
-PROJECT_ROOT = Path(__file__).resolve().parent.parent
-PG_SERVER_ENV = "SEEDS_TEST_DATABASE_URL"
+pytestmark = pytest.mark.data
 
 # --- What the contract asks for ---------------------------------------------------------
 
@@ -149,55 +144,22 @@ def expected_delete_rule(table: str, column: str) -> str:
     return "RESTRICT"
 
 
-# --- Throwaway databases ------------------------------------------------------------------
-
-
-@contextmanager
-def postgres_database(server_url: str) -> Iterator[str]:
-    """A new empty database on the server of ``server_url``, dropped on exit."""
-    server = make_url(server_url)
-    if server.drivername == "postgresql":
-        server = server.set(drivername="postgresql+psycopg")
-    name = f"seeds_test_schema_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(server, poolclass=NullPool, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(sa.text(f'CREATE DATABASE "{name}" TEMPLATE template0'))
-        try:
-            yield server.set(database=name).render_as_string(hide_password=False)
-        finally:
-            with admin.connect() as connection:
-                connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    finally:
-        admin.dispose()
-
-
-@pytest.fixture(
-    params=[
-        pytest.param("sqlite", marks=pytest.mark.sqlite),
-        pytest.param("postgresql", marks=pytest.mark.postgresql),
-    ]
-)
-def database(
-    request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[str]:
+@pytest.fixture
+def database(db_url: str, monkeypatch: pytest.MonkeyPatch) -> str:
     """URL of an empty database, also set as DATABASE_URL for Alembic's env.py."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'schema.db'}"
-        monkeypatch.setenv("DATABASE_URL", url)
-        yield url
-        return
-    server_url = os.environ.get(PG_SERVER_ENV, "").strip()
-    if not server_url:
-        pytest.skip(f"{PG_SERVER_ENV} is not set")
-    with postgres_database(server_url) as url:
-        monkeypatch.setenv("DATABASE_URL", url)
-        yield url
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    return db_url
+
+
+@functools.cache
+def live_metadata() -> sa.MetaData:
+    """The live project's models (``[seeds] metadata`` of its alembic.ini)."""
+    return LiveProject(live_root()).seeds().metadata
 
 
 # For the tests that look at what only PostgreSQL has: run them on that backend alone.
 postgresql_only = pytest.mark.parametrize(
-    "database", [pytest.param("postgresql", marks=pytest.mark.postgresql)], indirect=True
+    "db_url", [pytest.param("postgresql", marks=pytest.mark.postgresql)], indirect=True
 )
 
 
@@ -210,8 +172,9 @@ def alembic_cfg(database: str) -> Config:
     locations makes ``schema@head`` the only head, so that the check compares the schema
     alone, which is what these tests are about.
     """
-    config = Config(str(PROJECT_ROOT / "alembic.ini"))
-    config.set_main_option("version_locations", str(PROJECT_ROOT / "migrations" / "versions"))
+    root = live_root()
+    config = Config(str(root / "alembic.ini"))
+    config.set_main_option("version_locations", str(root / "migrations" / "versions"))
     return config
 
 
@@ -239,10 +202,10 @@ def test_upgrade_leaves_no_difference_to_the_models(alembic_cfg: Config, migrate
 
 def test_models_alone_create_the_contract_schema(engine: Engine) -> None:
     # metadata.create_all must work too, deferrable uniques included on SQLite.
-    metadata.create_all(engine)
+    live_metadata().create_all(engine)
     with engine.connect() as connection:
         context = MigrationContext.configure(connection, opts={"compare_type": True})
-        assert compare_metadata(context, metadata) == []
+        assert compare_metadata(context, live_metadata()) == []
     assert_structure(engine)
 
 
@@ -273,7 +236,7 @@ def assert_structure(engine: Engine) -> None:
     inspector = sa.inspect(engine)
     # Later schema revisions may add tables of their own (the engine's log, for one).
     assert set(COLUMNS) <= set(inspector.get_table_names())
-    assert set(metadata.tables) == set(COLUMNS)
+    assert set(live_metadata().tables) == set(COLUMNS)
 
     for table, names in COLUMNS.items():
         reflected = inspector.get_columns(table)

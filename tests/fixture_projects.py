@@ -1,0 +1,51 @@
+"""The engine tests' own Alembic projects, frozen under ``tests/projects/``.
+
+Engine tests never read the live project (its ``seeddata/`` and ``data_migrations/`` change
+with every data pull request). They run on these fixture projects instead, each a complete
+Alembic project with its own models, spec, schema revisions, data revisions and seed data:
+
+- ``lumina``: a frozen copy of the Lumina project as it stood on 2026-11-28 (package
+  ``frozen_lumina``; its first data revision imports 2,741 rows).
+
+A test that changes a project works on a copy (``copy_project``); the frozen folders are
+only ever read.
+"""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+#: The repository's root (its own ``alembic.ini`` is the live Lumina project).
+REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
+#: Where the fixture projects live.
+FIXTURE_PROJECTS = Path(__file__).resolve().parent / "projects"
+#: The frozen Lumina project.
+LUMINA = FIXTURE_PROJECTS / "lumina"
+#: Its first (and only) data revision, which imports the whole reference data.
+LUMINA_FIRST_REVISION = "3f0c2a1b9d47"
+
+_IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.db")
+
+
+def copy_project(
+    root: Path,
+    source: Path = LUMINA,
+    *,
+    data_revisions: bool = True,
+    seeddata: bool = True,
+) -> Path:
+    """Copy the project ``source`` into ``root`` (created) and return ``root``.
+
+    Without ``data_revisions`` the copy has an empty data revisions folder, without
+    ``seeddata`` an empty ``seeddata/``: a project about to write its first data revision.
+    """
+    shutil.copytree(source, root, ignore=_IGNORED, dirs_exist_ok=True)
+    if not data_revisions:
+        versions = root / "data_migrations" / "versions"
+        shutil.rmtree(versions)
+        versions.mkdir()
+    if not seeddata:
+        shutil.rmtree(root / "seeddata")
+        (root / "seeddata").mkdir()
+    return root
