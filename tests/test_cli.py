@@ -402,3 +402,24 @@ def test_render_functions_directly(project: Path) -> None:
     assert f'  ~ {ENGLISH} | {HEBREW}  [id "{TEXT_ID}"]\n' in text
     assert f'      he_text: "{HEBREW}" -> "x\\ny"\n' in text
     assert render(ChangeSet(), namer, "text") == "No changes.\n"
+
+
+# --- the command line itself ------------------------------------------------------------
+
+
+def test_config_option_goes_before_or_after_the_command(project: Path) -> None:
+    ini = str(project / "alembic.ini")
+    before = CliRunner().invoke(main, ["-c", ini, "validate"])
+    after = CliRunner().invoke(main, ["validate", "-c", ini])
+    assert before.exit_code == after.exit_code == 0, before.output + after.output
+    assert before.output == after.output
+    assert after.output.startswith("seeddata is valid:")
+
+
+def test_revision_offers_only_what_it_does(project: Path) -> None:
+    help_text = CliRunner().invoke(main, ["revision", "--help"]).output
+    assert "--autogenerate" in help_text
+    assert "--no-autogenerate" not in help_text
+    result = seeds(project, "revision", "--no-autogenerate", "-m", "x")
+    assert result.exit_code == 2
+    assert "No such option '--no-autogenerate'" in result.output
