@@ -13,7 +13,8 @@ from pathlib import Path
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
-from alembic_seeds.changes.changeset import ChangeSet
+from alembic_seeds.changes.changeset import ChangeSet, sum_counts
+from alembic_seeds.dataset.labels import RowNamer
 from alembic_seeds.dataset.load import load_seeddata, primary_keys
 from alembic_seeds.errors import ChangeSetError, ConfigError
 from alembic_seeds.migration.autogenerate import Pending, autogenerate, pending_changes
@@ -37,13 +38,11 @@ from alembic_seeds.review.checks import history as read_history
 from alembic_seeds.review.render import (
     Format,
     Header,
-    RowNamer,
     drift_lines,
     first_line,
     render,
     render_text,
     table_summary,
-    total_counts,
 )
 
 #: Exit codes: 0 all is well, 1 a check found differences, 2 the command could not run.
@@ -236,10 +235,7 @@ def history(project: SeedsProject) -> Outcome:
         f"{'updated':>8}  {'deleted':>8}  {'duration ms':>11}"
     )
     for entry in found:
-        totals = {
-            word: sum(counts.get(word, 0) for counts in entry.counts.values())
-            for word in ("inserted", "updated", "deleted")
-        }
+        totals = sum_counts(entry.counts.values())
         outcome.say(
             f"{utc(entry.applied_at):%Y-%m-%d %H:%M:%S}  {entry.revision:<12}  "
             f"{entry.direction:<9}  {totals['inserted']:>8}  {totals['updated']:>8}  "
@@ -331,4 +327,4 @@ def _change_count(changes: ChangeSet) -> str:
     """``3 changes (1 inserted, 2 updated)``."""
     size = changes.size
     text = f"{size} change{'s' if size != 1 else ''}"
-    return f"{text} ({table_summary(total_counts(changes))})" if size else text
+    return f"{text} ({table_summary(changes.totals())})" if size else text

@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 from alembic_seeds.changes.changeset import Dataset, Key
 from alembic_seeds.dataset.columns import ValueProblem, check_value, value_checker
-from alembic_seeds.dataset.labels import Labeler
+from alembic_seeds.dataset.labels import RowNamer
 from alembic_seeds.dataset.spec import FileSpec, Links, Owned, Ref, RowSpec, SeedSpec, Value
 from alembic_seeds.errors import DatasetError, Problem
 
@@ -139,7 +139,7 @@ class _Loader:
         for folder, shown in self.folders:
             for file in self.spec.files:
                 self._read_file(folder, shown, file)
-        labeler = Labeler(self.spec, self.dataset)
+        labeler = RowNamer.of_dataset(self.spec, self.dataset)
         self._resolve_refs(labeler)
         self._resolve_links(labeler)
         self._check_unique_labels(labeler)
@@ -357,7 +357,7 @@ class _Loader:
 
     # -- references --------------------------------------------------------------------
 
-    def _resolve_refs(self, labeler: Labeler) -> None:
+    def _resolve_refs(self, labeler: RowNamer) -> None:
         pending: dict[str, list[_PendingRef]] = {}
         for ref in self.refs:
             pending.setdefault(ref.table, []).append(ref)
@@ -377,7 +377,7 @@ class _Loader:
                 self.dataset[ref.table][ref.key][ref.column] = target_key[0]
             labeler.forget(table)
 
-    def _resolve_links(self, labeler: Labeler) -> None:
+    def _resolve_links(self, labeler: RowNamer) -> None:
         for pending in self.links:
             kind = pending.kind
             for item in pending.values:
@@ -398,7 +398,7 @@ class _Loader:
                 self._add_row(kind.table, tuple(row[c] for c in join_keys), row, pending.origin)
 
     def _find(
-        self, labeler: Labeler, target: str, value: Any, *, by_id: bool, origin: Origin, name: str
+        self, labeler: RowNamer, target: str, value: Any, *, by_id: bool, origin: Origin, name: str
     ) -> Key | None:
         if by_id:
             if (value,) in self.dataset[target]:
@@ -418,14 +418,14 @@ class _Loader:
             )
         return None
 
-    def _label_index(self, labeler: Labeler, table: str) -> dict[str, list[Key]]:
+    def _label_index(self, labeler: RowNamer, table: str) -> dict[str, list[Key]]:
         if table not in self.indexes:
             self.indexes[table] = labeler.index(table)
         return self.indexes[table]
 
     # -- whole-dataset rules -----------------------------------------------------------
 
-    def _check_unique_labels(self, labeler: Labeler) -> None:
+    def _check_unique_labels(self, labeler: RowNamer) -> None:
         for file in self.spec.files:
             if not file.rows.unique_label:
                 continue
@@ -468,7 +468,7 @@ class _Loader:
                             f"{_show(self.origins[table_name][first])}",
                         )
 
-    def _check_cycles(self, labeler: Labeler) -> None:
+    def _check_cycles(self, labeler: RowNamer) -> None:
         """A table that links rows of one table to each other (a hierarchy) has no cycle."""
         for table_name, rows in self.dataset.items():
             table = self.metadata.tables[table_name]
@@ -486,7 +486,7 @@ class _Loader:
             except graphlib.CycleError as error:
                 cycle = error.args[1]
                 names = " -> ".join(
-                    repr(labeler.label(target, (value,)) or value) for value in cycle
+                    repr(labeler.natural_label(target, (value,)) or value) for value in cycle
                 )
                 closing = {child: cycle[-2], parent: cycle[-1]} if len(cycle) > 1 else {}
                 origin = next(
