@@ -92,8 +92,8 @@ class RowNamer:
         return None
 
     def label(self, table: str, row: Mapping[str, Any]) -> str:
-        """The name of the row on one line: its display name, else (a join table row) the
-        rows it joins, else its key."""
+        """The name of the row on one line: its display name, else (a join table row, whose
+        key is made of references) the rows it joins, else its key."""
         key = self.key(table, row)
         cached = self._shown.get((table, key))
         if cached is not None:
@@ -103,7 +103,7 @@ class RowNamer:
             joined = [
                 self.reference_label(target, row[column])
                 for (owner, column), target in self.references.items()
-                if owner == table and column in row and row[column] is not None
+                if owner == table and column in self.keys[table] and row[column] is not None
             ]
             found = [text for text in joined if text is not None]
             shown = " <-> ".join(found) if found else _show_key(key)
