@@ -7,16 +7,19 @@ Errors that stop a command before it found anything are raised as ``SeedsError``
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
-from alembic_seeds.changes.changeset import ChangeSet, sum_counts
+from alembic_seeds.changes.changeset import ChangeSet, Dataset, sum_counts
+from alembic_seeds.changes.changeset import diff as diff_datasets
 from alembic_seeds.dataset.labels import RowNamer
 from alembic_seeds.dataset.load import load_seeddata, primary_keys
-from alembic_seeds.errors import ChangeSetError, ConfigError
+from alembic_seeds.dataset.write import render_seeddata, write_seeddata
+from alembic_seeds.errors import ChangeSetError, ConfigError, DatasetError, Problem
 from alembic_seeds.migration.autogenerate import Pending, autogenerate, pending_changes
 from alembic_seeds.migration.config import SeedsProject
 from alembic_seeds.migration.environment import database_url
@@ -31,6 +34,7 @@ from alembic_seeds.review.checks import (
     DatabaseCheck,
     check_database,
     database_diff,
+    database_rows,
     shown_url,
     utc,
 )
@@ -244,6 +248,88 @@ def history(project: SeedsProject) -> Outcome:
     return outcome
 
 
+def dump(project: SeedsProject, *, force: bool = False) -> Outcome:
+    """Write seeddata/ from the seeded tables of the database, references by label.
+
+    What it writes holds the database's rows exactly (it is read back and compared before
+    anything is written), so that the first revision generated from it recreates them on an
+    empty database and adopts them, writing nothing, on the database they came from. It
+    writes only into a folder without files, unless ``force``.
+    """
+    outcome = Outcome()
+    folder = project.seeddata
+    existing = sorted(path for path in folder.rglob("*") if path.is_file())
+    if existing and not force:
+        outcome.exit_code = EXIT_ERROR
+        outcome.error = (
+            f"{folder} already has {len(existing)} file(s) ({existing[0].relative_to(folder)}, "
+            "...): seeds dump writes only into an empty seeddata/ (--force overwrites them)"
+        )
+        return outcome
+    url = project_database_url(project)
+    rows = database_rows(project, url)
+    files = render_seeddata(project.spec, rows)
+    differences = _dump_differences(project, files, rows)
+    if differences:
+        outcome.lines.extend(differences)
+        outcome.exit_code = EXIT_ERROR
+        outcome.error = (
+            "the spec cannot write the database's rows as they are (see above); nothing was written"
+        )
+        return outcome
+    write_seeddata(folder, project.spec, rows)
+    total = sum(len(table_rows) for table_rows in rows.values())
+    outcome.say(
+        f"Wrote {len(files)} file(s) of {folder} from database {shown_url(url)}: "
+        f"{total} rows of {len(rows)} tables"
+    )
+    for path, text in files.items():
+        lines = text.count("\n")
+        outcome.say(f"  {path}  {lines} {'line' if lines == 1 else 'lines'}")
+    outcome.say(
+        'Next: seeds revision --autogenerate -m "..." captures them in a data revision '
+        "(the database they came from adopts its rows as they are)."
+    )
+    return outcome
+
+
+def _dump_differences(project: SeedsProject, files: dict[str, str], rows: Dataset) -> list[str]:
+    """What reading ``files`` back would not give as ``rows`` (empty: nothing)."""
+    with tempfile.TemporaryDirectory(prefix="seeds-dump-") as scratch:
+        folder = Path(scratch)
+        for path, text in files.items():
+            (folder / path).parent.mkdir(parents=True, exist_ok=True)
+            (folder / path).write_text(text, encoding="utf-8")
+        try:
+            loaded = load_seeddata(folder, project.spec, project.metadata)
+        except DatasetError as error:
+            # Named as the files would be named once written.
+            raise DatasetError(
+                Problem(
+                    f"{project.seeddata}/{problem.path.partition(folder.name + '/')[2]}",
+                    problem.line,
+                    problem.rule,
+                    problem.detail,
+                )
+                for problem in error.problems
+            ) from None
+    changes = diff_datasets(loaded.rows, rows, _keys(project))
+    lines = []
+    for table, table_changes in changes.tables.items():
+        parts = []
+        if table_changes.deletes:
+            parts.append(f"{_rows(len(table_changes.deletes))} would be left out")
+        if table_changes.updates:
+            columns = sorted({c for update in table_changes.updates for c in update.after})
+            parts.append(
+                f"{_rows(len(table_changes.updates))} would differ in {', '.join(columns)}"
+            )
+        if table_changes.inserts:
+            parts.append(f"{_rows(len(table_changes.inserts))} would be added")
+        lines.append(f"  {table}: read back from seeddata/, {'; '.join(parts)}")
+    return lines
+
+
 # ---------------------------------------------------------------------------------------
 # What the commands share.
 
@@ -321,6 +407,10 @@ def _head(project: SeedsProject) -> str:
         return "none yet"
     script = found[-1][0]
     return f"{script.revision} ({_message(script.doc)})"
+
+
+def _rows(count: int) -> str:
+    return f"{count} row{'s' if count != 1 else ''}"
 
 
 def _change_count(changes: ChangeSet) -> str:
