@@ -16,7 +16,6 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 from alembic import command
-from alembic.config import Config
 from click.testing import CliRunner
 from geography_fixture.models import metadata as geography
 
@@ -28,7 +27,7 @@ from alembic_seeds.commands import EXIT_ERROR, EXIT_OK, check, dump, load_projec
 from alembic_seeds.errors import DatasetError, UnplacedRowsError
 from alembic_seeds.migration.config import SeedsProject
 from alembic_seeds.migration.log import entries
-from tests.databases import engine_for, sqlite_file_url, temporary_database
+from tests.databases import alembic_config, engine_for, sqlite_file_url, temporary_database
 from tests.fixture_projects import GEOGRAPHY, copy_project
 
 #: What the source database holds, table by table in an order its foreign keys allow.
@@ -94,12 +93,6 @@ def content(url: str) -> Dataset:
             return read_dataset(connection, geography, list(SOURCE))
     finally:
         engine.dispose()
-
-
-def alembic_config(project: Path) -> Config:
-    config = Config(str(project / "alembic.ini"))
-    config.attributes["configure_logger"] = False
-    return config
 
 
 @pytest.fixture

@@ -92,10 +92,10 @@ class _Deriver:
 
     def _rows(self, table: sa.Table) -> RowSpec:
         fields: dict[str, Field] = {}
-        label_column = self.labels[table.name]
+        label_column = self.labels[table.key]
         label: str | None = None
         columns = {column.name for column in table.columns}
-        lists = {association.field for association in self.owned.get(table.name, [])}
+        lists = {association.field for association in self.owned.get(table.key, [])}
         for column in table.columns:
             target = self._labelled_target(column)
             if target is None:
@@ -107,21 +107,21 @@ class _Deriver:
                 fields[name] = Ref(column.name, target)
             if column.name == label_column:
                 label = f"{{{name}}}"
-        for association in self.owned.get(table.name, []):
+        for association in self.owned.get(table.key, []):
             fields[association.field] = Links(
                 association.table,
                 association.own_column,
                 association.other_column,
                 association.other_table,
             )
-        return RowSpec(table.name, fields, label=label, unique_label=label is not None)
+        return RowSpec(table.key, fields, label=label, unique_label=label is not None)
 
     def _labelled_target(self, column: sa.Column[Any]) -> str | None:
         """The seeded table with a label that ``column`` refers to, by its primary key."""
         target = _referred_table(column)
-        if target is None or target.name not in self.seeded or self.labels[target.name] is None:
+        if target is None or target.key not in self.seeded or self.labels[target.key] is None:
             return None
-        return target.name
+        return target.key
 
     def _place_association(self, table: sa.Table) -> None:
         """Make ``table`` a list in the rows of its owner, if it is an association table that
@@ -131,9 +131,9 @@ class _Deriver:
             return
         targets = [_referred_table(column) for column in columns]
         sides = [
-            (column.name, target.name)
+            (column.name, target.key)
             for column, target in zip(columns, targets, strict=True)
-            if target is not None and target.name in self.seeded
+            if target is not None and target.key in self.seeded
         ]
         if len(sides) != 2:
             return
@@ -146,14 +146,14 @@ class _Deriver:
                 self.metadata.tables[other_table]
             ):
                 continue  # a list holds labels or text ids, nothing else
-            candidates = [table.name] if owner == other_table else [other_table, table.name]
+            candidates = [table.key] if owner == other_table else [other_table, table.key]
             taken = {column.name for column in self.metadata.tables[owner].columns} | {
                 association.field for association in self.owned.get(owner, [])
             }
             free = [name for name in candidates if name not in taken]
             if free:
                 association = _Association(
-                    free[0], table.name, own_column, other_column, other_table
+                    free[0], table.key, own_column, other_column, other_table
                 )
                 self.owned.setdefault(owner, []).append(association)
                 return

@@ -542,8 +542,7 @@ class _Loader:
         for table_name, rows in self.dataset.items():
             if not rows:
                 continue
-            table = self.metadata.tables[table_name]
-            for where, target, edges in self._hierarchies(table, rows):
+            for where, target, edges in self._hierarchies(table_name, rows):
                 for cycle in _cycles([(child, parent) for child, parent, _ in edges]):
                     closing = max(cycle)
                     start = cycle.index(closing)
@@ -556,19 +555,20 @@ class _Loader:
                     self._problem(edges[closing][2], "reference-cycle", detail)
 
     def _hierarchies(
-        self, table: sa.Table, rows: dict[Key, dict[str, Any]]
+        self, name: str, rows: dict[Key, dict[str, Any]]
     ) -> Iterator[tuple[str, str, list[tuple[Any, Any, Origin]]]]:
         """(what links the rows, the table of the rows, child -> parent edges in the order
         they were read) of every hierarchy ``table`` holds."""
-        origins = self.origins[table.name]
+        table = self.metadata.tables[name]
+        origins = self.origins[name]
         links = [c for c in table.columns if c.primary_key and c.foreign_keys]
-        targets = {fk.column.table.name for column in links for fk in column.foreign_keys}
+        targets = {fk.column.table.key for column in links for fk in column.foreign_keys}
         if len(links) == 2 and len(targets) == 1:
             child, parent = (column.name for column in links)
             edges = [(row[child], row[parent], origins[key]) for key, row in rows.items()]
-            yield table.name, targets.pop(), edges
+            yield name, targets.pop(), edges
         key_columns = [column.name for column in table.primary_key]
-        rows_spec = self.spec.row_spec(table.name)
+        rows_spec = self.spec.row_spec(name)
         for constraint in table.foreign_key_constraints:
             element = constraint.elements[0]
             if (
@@ -582,9 +582,9 @@ class _Loader:
             edges = [
                 (key[0], row[column], origins[key])
                 for key, row in rows.items()
-                if row.get(column) is not None and (table.name, key) not in self.broken
+                if row.get(column) is not None and (name, key) not in self.broken
             ]
-            yield f"{table.name}.{field_name or column}", table.name, edges
+            yield f"{name}.{field_name or column}", name, edges
 
     def _check_foreign_keys(self) -> None:
         """References written as plain values must point at rows of the data too."""
