@@ -28,6 +28,7 @@ _EXPORTS = {
     "Ref": "alembic_seeds.dataset.spec",
     "Owned": "alembic_seeds.dataset.spec",
     "Links": "alembic_seeds.dataset.spec",
+    "derive_spec": "alembic_seeds.dataset.derive",
     # Errors: one base class, and the kinds a caller may want to tell apart.
     "SeedsError": "alembic_seeds.errors",
     "ConfigError": "alembic_seeds.errors",
@@ -63,6 +64,7 @@ __all__ = [
     "UnknownRevision",
     "Value",
     "__version__",
+    "derive_spec",
     "run_migrations",
 ]
 
@@ -81,6 +83,7 @@ def __dir__() -> list[str]:
 
 
 if TYPE_CHECKING:
+    from alembic_seeds.dataset.derive import derive_spec as derive_spec
     from alembic_seeds.dataset.spec import FileSpec as FileSpec
     from alembic_seeds.dataset.spec import Links as Links
     from alembic_seeds.dataset.spec import Owned as Owned

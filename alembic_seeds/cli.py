@@ -211,6 +211,15 @@ def check(ctx: click.Context, config_path: Path | None, db: bool, branch: str | 
 
 @main.command()
 @config_option
+@click.option("--force", is_flag=True, help="Write even into a seeddata/ that has files.")
+@click.pass_context
+def dump(ctx: click.Context, config_path: Path | None, force: bool) -> None:
+    """Write seeddata/ from the seeded tables of the database (DATABASE_URL); reads only."""
+    _finish(commands.dump(_project(ctx, config_path), force=force))
+
+
+@main.command()
+@config_option
 @click.pass_context
 def history(ctx: click.Context, config_path: Path | None) -> None:
     """List the data revisions applied to the database (DATABASE_URL), newest last."""

@@ -7,15 +7,19 @@ Errors that stop a command before it found anything are raised as ``SeedsError``
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 
-from alembic_seeds.changes.changeset import ChangeSet
+from alembic_seeds.changes.changeset import ChangeSet, Dataset, sum_counts
+from alembic_seeds.changes.changeset import diff as diff_datasets
+from alembic_seeds.dataset.labels import RowNamer
 from alembic_seeds.dataset.load import load_seeddata, primary_keys
-from alembic_seeds.errors import ChangeSetError, ConfigError
+from alembic_seeds.dataset.write import render_seeddata, write_seeddata
+from alembic_seeds.errors import ChangeSetError, ConfigError, DatasetError, Problem
 from alembic_seeds.migration.autogenerate import Pending, autogenerate, pending_changes
 from alembic_seeds.migration.config import SeedsProject
 from alembic_seeds.migration.environment import database_url
@@ -30,6 +34,7 @@ from alembic_seeds.review.checks import (
     DatabaseCheck,
     check_database,
     database_diff,
+    database_rows,
     shown_url,
     utc,
 )
@@ -37,13 +42,11 @@ from alembic_seeds.review.checks import history as read_history
 from alembic_seeds.review.render import (
     Format,
     Header,
-    RowNamer,
     drift_lines,
     first_line,
     render,
     render_text,
     table_summary,
-    total_counts,
 )
 
 #: Exit codes: 0 all is well, 1 a check found differences, 2 the command could not run.
@@ -236,16 +239,95 @@ def history(project: SeedsProject) -> Outcome:
         f"{'updated':>8}  {'deleted':>8}  {'duration ms':>11}"
     )
     for entry in found:
-        totals = {
-            word: sum(counts.get(word, 0) for counts in entry.counts.values())
-            for word in ("inserted", "updated", "deleted")
-        }
+        totals = sum_counts(entry.counts.values())
         outcome.say(
             f"{utc(entry.applied_at):%Y-%m-%d %H:%M:%S}  {entry.revision:<12}  "
             f"{entry.direction:<9}  {totals['inserted']:>8}  {totals['updated']:>8}  "
             f"{totals['deleted']:>8}  {entry.duration_ms:>11.0f}"
         )
     return outcome
+
+
+def dump(project: SeedsProject, *, force: bool = False) -> Outcome:
+    """Write seeddata/ from the seeded tables of the database, references by label.
+
+    What it writes holds the database's rows exactly (it is read back and compared before
+    anything is written), so that the first revision generated from it recreates them on an
+    empty database and adopts them, writing nothing, on the database they came from. It
+    writes only into a folder without files, unless ``force``.
+    """
+    outcome = Outcome()
+    folder = project.seeddata
+    existing = sorted(path for path in folder.rglob("*") if path.is_file())
+    if existing and not force:
+        outcome.exit_code = EXIT_ERROR
+        outcome.error = (
+            f"{folder} already has {len(existing)} file(s) ({existing[0].relative_to(folder)}, "
+            "...): seeds dump writes only into an empty seeddata/ (--force overwrites them)"
+        )
+        return outcome
+    url = project_database_url(project)
+    rows = database_rows(project, url)
+    files = render_seeddata(project.spec, rows)
+    differences = _dump_differences(project, files, rows)
+    if differences:
+        outcome.lines.extend(differences)
+        outcome.exit_code = EXIT_ERROR
+        outcome.error = (
+            "the spec cannot write the database's rows as they are (see above); nothing was written"
+        )
+        return outcome
+    write_seeddata(folder, project.spec, rows)
+    total = sum(len(table_rows) for table_rows in rows.values())
+    outcome.say(
+        f"Wrote {len(files)} file(s) of {folder} from database {shown_url(url)}: "
+        f"{total} rows of {len(rows)} tables"
+    )
+    for path, text in files.items():
+        lines = text.count("\n")
+        outcome.say(f"  {path}  {lines} {'line' if lines == 1 else 'lines'}")
+    outcome.say(
+        'Next: seeds revision --autogenerate -m "..." captures them in a data revision '
+        "(the database they came from adopts its rows as they are)."
+    )
+    return outcome
+
+
+def _dump_differences(project: SeedsProject, files: dict[str, str], rows: Dataset) -> list[str]:
+    """What reading ``files`` back would not give as ``rows`` (empty: nothing)."""
+    with tempfile.TemporaryDirectory(prefix="seeds-dump-") as scratch:
+        folder = Path(scratch)
+        for path, text in files.items():
+            (folder / path).parent.mkdir(parents=True, exist_ok=True)
+            (folder / path).write_text(text, encoding="utf-8")
+        try:
+            loaded = load_seeddata(folder, project.spec, project.metadata)
+        except DatasetError as error:
+            # Named as the files would be named once written.
+            raise DatasetError(
+                Problem(
+                    f"{project.seeddata}/{problem.path.partition(folder.name + '/')[2]}",
+                    problem.line,
+                    problem.rule,
+                    problem.detail,
+                )
+                for problem in error.problems
+            ) from None
+    changes = diff_datasets(loaded.rows, rows, _keys(project))
+    lines = []
+    for table, table_changes in changes.tables.items():
+        parts = []
+        if table_changes.deletes:
+            parts.append(f"{_rows(len(table_changes.deletes))} would be left out")
+        if table_changes.updates:
+            columns = sorted({c for update in table_changes.updates for c in update.after})
+            parts.append(
+                f"{_rows(len(table_changes.updates))} would differ in {', '.join(columns)}"
+            )
+        if table_changes.inserts:
+            parts.append(f"{_rows(len(table_changes.inserts))} would be added")
+        lines.append(f"  {table}: read back from seeddata/, {'; '.join(parts)}")
+    return lines
 
 
 # ---------------------------------------------------------------------------------------
@@ -327,8 +409,12 @@ def _head(project: SeedsProject) -> str:
     return f"{script.revision} ({_message(script.doc)})"
 
 
+def _rows(count: int) -> str:
+    return f"{count} row{'s' if count != 1 else ''}"
+
+
 def _change_count(changes: ChangeSet) -> str:
     """``3 changes (1 inserted, 2 updated)``."""
     size = changes.size
     text = f"{size} change{'s' if size != 1 else ''}"
-    return f"{text} ({table_summary(total_counts(changes))})" if size else text
+    return f"{text} ({table_summary(changes.totals())})" if size else text

@@ -12,6 +12,8 @@ TRANSLATION = RowSpec(
     "Translation",
     {"id": Value("id"), "en": Value("en_text"), "he": Value("he_text")},
     label="{en}",
+    # Reviews show a text in both languages.
+    display="{en} | {he}",
 )
 
 BLOCK = RowSpec("Block", {"id": Value("id")})

@@ -21,9 +21,10 @@ from frozen_lumina.seeds import SPEC
 
 from alembic_seeds.changes.changeset import ChangeSet, RowUpdate, TableChanges
 from alembic_seeds.cli import main
+from alembic_seeds.dataset.labels import RowNamer
 from alembic_seeds.migration.replay import resolve_data_revision, states_around
 from alembic_seeds.review.checks import shown_url
-from alembic_seeds.review.render import MARKDOWN_MAX_CHARS, RowNamer, md_code, md_text, render
+from alembic_seeds.review.render import MARKDOWN_MAX_CHARS, md_code, md_text, render
 from tests.databases import engine_for
 from tests.fixture_projects import LUMINA_FIRST_REVISION, copy_project
 

@@ -22,6 +22,9 @@ Key = tuple[Any, ...]
 Dataset = dict[str, dict[Key, Row]]
 PrimaryKeys = Mapping[str, tuple[str, ...]]
 
+#: What a count of changed rows holds, per table and in total (reports, the log table).
+COUNTED = ("inserted", "updated", "deleted")
+
 #: Prefix of every checksum, so that a change of the canonical form can be told apart.
 CHECKSUM_VERSION = "v1"
 
@@ -99,14 +102,15 @@ class ChangeSet:
         return sum(changes.size for changes in self.tables.values())
 
     def counts(self) -> dict[str, dict[str, int]]:
+        """Per table (by name): rows inserted, updated and deleted."""
         return {
-            name: {
-                "inserted": len(changes.inserts),
-                "updated": len(changes.updates),
-                "deleted": len(changes.deletes),
-            }
+            name: row_counts(len(changes.inserts), len(changes.updates), len(changes.deletes))
             for name, changes in sorted(self.tables.items())
         }
+
+    def totals(self) -> dict[str, int]:
+        """Rows inserted, updated and deleted over every table."""
+        return sum_counts(self.counts().values())
 
     def checksum(self) -> str:
         """A digest of the canonical form: equal change sets give equal checksums."""
@@ -115,6 +119,20 @@ class ChangeSet:
             digest.update(line.encode("utf-8"))
             digest.update(b"\n")
         return f"{CHECKSUM_VERSION}:{digest.hexdigest()}"
+
+
+def row_counts(inserted: int = 0, updated: int = 0, deleted: int = 0) -> dict[str, int]:
+    """One table's count of changed rows, in the shape every report uses."""
+    return {"inserted": inserted, "updated": updated, "deleted": deleted}
+
+
+def sum_counts(per_table: Iterable[Mapping[str, int]]) -> dict[str, int]:
+    """The total of several counts (a count that lacks a word counts 0 for it)."""
+    totals = row_counts()
+    for counts in per_table:
+        for word in COUNTED:
+            totals[word] += counts.get(word, 0)
+    return totals
 
 
 def row_key(row: Mapping[str, Any], key_columns: tuple[str, ...]) -> Key:

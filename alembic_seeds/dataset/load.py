@@ -18,9 +18,9 @@ import sqlalchemy as sa
 
 from alembic_seeds.changes.changeset import Dataset, Key
 from alembic_seeds.dataset.columns import ValueProblem, check_value, value_checker
-from alembic_seeds.dataset.labels import Labeler
+from alembic_seeds.dataset.labels import RowNamer
 from alembic_seeds.dataset.spec import FileSpec, Links, Owned, Ref, RowSpec, SeedSpec, Value
-from alembic_seeds.errors import DatasetError, Problem
+from alembic_seeds.errors import ConfigError, DatasetError, Problem
 
 Origin = tuple[str, int]
 
@@ -139,7 +139,7 @@ class _Loader:
         for folder, shown in self.folders:
             for file in self.spec.files:
                 self._read_file(folder, shown, file)
-        labeler = Labeler(self.spec, self.dataset)
+        labeler = RowNamer.of_dataset(self.spec, self.dataset)
         self._resolve_refs(labeler)
         self._resolve_links(labeler)
         self._check_unique_labels(labeler)
@@ -357,27 +357,94 @@ class _Loader:
 
     # -- references --------------------------------------------------------------------
 
-    def _resolve_refs(self, labeler: Labeler) -> None:
-        pending: dict[str, list[_PendingRef]] = {}
+    def _resolve_refs(self, labeler: RowNamer) -> None:
+        """Resolve references so that every label is final before it is looked up: first
+        those that labels are made of, table by table (a table after the tables its labels
+        name; within a table whose labels name a row of the same table, parents first),
+        then every other one."""
+        in_labels: dict[str, list[_PendingRef]] = {}
+        others: list[_PendingRef] = []
+        label_fields = {
+            rows.table: set(rows.label_fields())
+            for rows in [file.rows for file in self.spec.files] + list(self.spec.embedded)
+        }
         for ref in self.refs:
-            pending.setdefault(ref.table, []).append(ref)
+            if ref.name in label_fields.get(ref.table, ()):
+                in_labels.setdefault(ref.table, []).append(ref)
+            else:
+                others.append(ref)
         for table in _reference_order(self.spec):
-            for ref in pending.get(table, []):
-                target_key = self._find(
-                    labeler,
-                    ref.target,
-                    ref.value,
-                    by_id=ref.by_id,
-                    origin=ref.origin,
-                    name=ref.name,
-                )
-                if target_key is None:
-                    self.broken.add((ref.table, ref.key))
-                    continue
-                self.dataset[ref.table][ref.key][ref.column] = target_key[0]
+            refs = in_labels.get(table, [])
+            self._resolve_each(labeler, [ref for ref in refs if ref.target != table])
             labeler.forget(table)
+            parents = [ref for ref in refs if ref.target == table]
+            if parents:
+                self._resolve_parents_first(labeler, table, parents)
+        self._resolve_each(labeler, others)
 
-    def _resolve_links(self, labeler: Labeler) -> None:
+    def _resolve_each(self, labeler: RowNamer, refs: list[_PendingRef]) -> None:
+        for ref in refs:
+            target_key = self._find(
+                labeler, ref.target, ref.value, by_id=ref.by_id, origin=ref.origin, name=ref.name
+            )
+            if target_key is None:
+                self.broken.add((ref.table, ref.key))
+                continue
+            self.dataset[ref.table][ref.key][ref.column] = target_key[0]
+
+    def _resolve_parents_first(
+        self, labeler: RowNamer, table: str, refs: list[_PendingRef]
+    ) -> None:
+        """References to rows of ``table`` that the labels of ``table`` are made of
+        (``"{parent}/{code}"``): a row's label is known once the rows it names are resolved,
+        so labels become known from the top of the hierarchy down, a level per round."""
+        self._resolve_each(labeler, [ref for ref in refs if ref.by_id])
+        pending = [ref for ref in refs if not ref.by_id]
+        rows = self.dataset[table]
+        columns = {ref.column for ref in refs}
+        known: dict[str, list[Key]] = {}
+        settled: set[Key] = set()
+        resolved: list[_PendingRef] = []
+        while True:
+            waiting = {ref.key for ref in pending}
+            fresh = [
+                key
+                for key, row in rows.items()
+                if key not in settled
+                and key not in waiting
+                and all(row.get(c) is None or (row[c],) in settled for c in columns)
+            ]
+            labeler.forget(table, fresh)
+            for key in fresh:
+                label = labeler.natural_label(table, key)
+                if label is not None:
+                    known.setdefault(label, []).append(key)
+            settled.update(fresh)
+            still = []
+            for ref in pending:
+                keys = known.get(ref.value, [])
+                if len(keys) == 1:
+                    rows[ref.key][ref.column] = keys[0][0]
+                    resolved.append(ref)
+                else:
+                    still.append(ref)
+            if not fresh and len(still) == len(pending):
+                break
+            pending = still
+        labeler.forget(table)
+        # A label met once while the hierarchy was being walked may be met again further
+        # down: every reference must hold in the whole table. What never resolved is
+        # reported as missing (or ambiguous) against the whole table too.
+        recheck = [
+            ref
+            for ref in resolved
+            if len(self._label_index(labeler, table).get(ref.value, [])) != 1
+        ]
+        for ref in recheck:
+            rows[ref.key][ref.column] = None
+        self._resolve_each(labeler, recheck + pending)
+
+    def _resolve_links(self, labeler: RowNamer) -> None:
         for pending in self.links:
             kind = pending.kind
             for item in pending.values:
@@ -398,7 +465,7 @@ class _Loader:
                 self._add_row(kind.table, tuple(row[c] for c in join_keys), row, pending.origin)
 
     def _find(
-        self, labeler: Labeler, target: str, value: Any, *, by_id: bool, origin: Origin, name: str
+        self, labeler: RowNamer, target: str, value: Any, *, by_id: bool, origin: Origin, name: str
     ) -> Key | None:
         if by_id:
             if (value,) in self.dataset[target]:
@@ -418,14 +485,14 @@ class _Loader:
             )
         return None
 
-    def _label_index(self, labeler: Labeler, table: str) -> dict[str, list[Key]]:
+    def _label_index(self, labeler: RowNamer, table: str) -> dict[str, list[Key]]:
         if table not in self.indexes:
             self.indexes[table] = labeler.index(table)
         return self.indexes[table]
 
     # -- whole-dataset rules -----------------------------------------------------------
 
-    def _check_unique_labels(self, labeler: Labeler) -> None:
+    def _check_unique_labels(self, labeler: RowNamer) -> None:
         for file in self.spec.files:
             if not file.rows.unique_label:
                 continue
@@ -468,36 +535,56 @@ class _Loader:
                             f"{_show(self.origins[table_name][first])}",
                         )
 
-    def _check_cycles(self, labeler: Labeler) -> None:
-        """A table that links rows of one table to each other (a hierarchy) has no cycle."""
+    def _check_cycles(self, labeler: RowNamer) -> None:
+        """Rows that refer to rows of their own table (a hierarchy: a parent column, or a
+        join table linking rows of one table to each other) form no cycle. Each cycle is
+        one problem, at the line that closes it (the last one read), naming its rows."""
         for table_name, rows in self.dataset.items():
-            table = self.metadata.tables[table_name]
-            links = [fk for fk in table.foreign_keys if fk.parent.primary_key]
-            targets = {fk.column.table.name for fk in links}
-            if len(links) != 2 or len(targets) != 1 or not rows:
+            if not rows:
                 continue
-            (target,) = targets
-            child, parent = (fk.parent.name for fk in links)
-            sorter: graphlib.TopologicalSorter[Any] = graphlib.TopologicalSorter()
-            for row in rows.values():
-                sorter.add(row[child], row[parent])
-            try:
-                sorter.prepare()
-            except graphlib.CycleError as error:
-                cycle = error.args[1]
-                names = " -> ".join(
-                    repr(labeler.label(target, (value,)) or value) for value in cycle
-                )
-                closing = {child: cycle[-2], parent: cycle[-1]} if len(cycle) > 1 else {}
-                origin = next(
-                    (
-                        self.origins[table_name][key]
-                        for key, row in rows.items()
-                        if all(row[c] == v for c, v in closing.items())
-                    ),
-                    next(iter(self.origins[table_name].values())),
-                )
-                self._problem(origin, "reference-cycle", f"{table_name}: {target} {names}")
+            for where, target, edges in self._hierarchies(table_name, rows):
+                for cycle in _cycles([(child, parent) for child, parent, _ in edges]):
+                    closing = max(cycle)
+                    start = cycle.index(closing)
+                    path = [edges[i] for i in cycle[start:] + cycle[:start]]
+                    names = " -> ".join(
+                        repr(labeler.natural_label(target, (value,)) or value)
+                        for value in [path[0][0]] + [parent for _, parent, _ in path]
+                    )
+                    detail = f"{where}: {target} {names}"
+                    self._problem(edges[closing][2], "reference-cycle", detail)
+
+    def _hierarchies(
+        self, name: str, rows: dict[Key, dict[str, Any]]
+    ) -> Iterator[tuple[str, str, list[tuple[Any, Any, Origin]]]]:
+        """(what links the rows, the table of the rows, child -> parent edges in the order
+        they were read) of every hierarchy ``table`` holds."""
+        table = self.metadata.tables[name]
+        origins = self.origins[name]
+        links = [c for c in table.columns if c.primary_key and c.foreign_keys]
+        targets = {fk.column.table.key for column in links for fk in column.foreign_keys}
+        if len(links) == 2 and len(targets) == 1:
+            child, parent = (column.name for column in links)
+            edges = [(row[child], row[parent], origins[key]) for key, row in rows.items()]
+            yield name, targets.pop(), edges
+        key_columns = [column.name for column in table.primary_key]
+        rows_spec = self.spec.row_spec(name)
+        for constraint in table.foreign_key_constraints:
+            element = constraint.elements[0]
+            if (
+                len(constraint.elements) != 1
+                or element.column.table is not table
+                or [element.column.name] != key_columns
+            ):
+                continue
+            column = element.parent.name
+            field_name = rows_spec.field_for_column(column) if rows_spec is not None else None
+            edges = [
+                (key[0], row[column], origins[key])
+                for key, row in rows.items()
+                if row.get(column) is not None and (name, key) not in self.broken
+            ]
+            yield f"{name}.{field_name or column}", name, edges
 
     def _check_foreign_keys(self) -> None:
         """References written as plain values must point at rows of the data too."""
@@ -537,17 +624,63 @@ def _can_assign(column: sa.Column[Any], kind: Value | Ref | Owned) -> bool:
 
 
 def _reference_order(spec: SeedSpec) -> list[str]:
-    """Tables in an order where every table comes after the tables its labels use."""
+    """Tables in an order where every table comes after the tables its labels are made of
+    (a table whose labels name rows of its own table orders those rows itself)."""
     sorter: graphlib.TopologicalSorter[str] = graphlib.TopologicalSorter()
     for table in spec.tables():
         sorter.add(table)
     for rows in [file.rows for file in spec.files] + list(spec.embedded):
-        for kind in rows.fields.values():
-            if isinstance(kind, Ref):
+        named = rows.label_fields()
+        for name, kind in rows.fields.items():
+            if isinstance(kind, Ref) and name in named and kind.table != rows.table:
                 sorter.add(rows.table, kind.table)
             elif isinstance(kind, Owned):
                 sorter.add(kind.table, rows.table)  # an owned row is named after its owner
-    return list(sorter.static_order())
+    try:
+        return list(sorter.static_order())
+    except graphlib.CycleError as error:
+        cycle = " -> ".join(error.args[1])
+        raise ConfigError(
+            f"the spec's labels are made of each other in a cycle ({cycle}): no row of "
+            "them could ever be named"
+        ) from None
+
+
+def _cycles(edges: list[tuple[Any, Any]]) -> list[list[int]]:
+    """The cycles of a graph of child -> parent ``edges``, each as the positions of its
+    edges in ``edges``, in path order. Every cycle a depth-first walk closes is found once
+    (every cycle of a graph where each node has at most one parent)."""
+    out: dict[Any, list[int]] = {}
+    for position, (child, _parent) in enumerate(edges):
+        out.setdefault(child, []).append(position)
+    done: set[Any] = set()
+    cycles: list[list[int]] = []
+    for start, first in out.items():
+        if start in done:
+            continue
+        # The walk: the nodes on the current path, the edge that led to each, and the
+        # edges each still has to follow.
+        on_path: dict[Any, int] = {start: 0}
+        path_edges: list[int] = []
+        stack: list[tuple[Any, Iterator[int]]] = [(start, iter(first))]
+        while stack:
+            node, todo = stack[-1]
+            step = next(todo, None)
+            if step is None:
+                stack.pop()
+                del on_path[node]
+                done.add(node)
+                if path_edges:
+                    path_edges.pop()
+                continue
+            parent = edges[step][1]
+            if parent in on_path:
+                cycles.append([*path_edges[on_path[parent] :], step])
+            elif parent not in done:
+                on_path[parent] = len(path_edges) + 1
+                path_edges.append(step)
+                stack.append((parent, iter(out.get(parent, []))))
+    return cycles
 
 
 def load_seeddata(

@@ -8,8 +8,11 @@ that a person would have to look up.
 
 from __future__ import annotations
 
+import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+
+from alembic_seeds.errors import ConfigError
 
 
 @dataclass(frozen=True)
@@ -63,20 +66,59 @@ class RowSpec:
     """The JSON form of a row of ``table``.
 
     ``label`` is a template over the keys of ``fields`` (``"{name} @ {university}"``);
-    a referenced row contributes its own label. With ``unique_label``, two rows with the
-    same label are an error: the label is a natural key.
+    a referenced row contributes its own label. References to the row are written as its
+    label. With ``unique_label``, two rows with the same label are an error: the label is a
+    natural key.
+
+    ``display`` is how reviews and revision comments name the row, a template of the same
+    kind (``"{en} | {he}"``); without it they show the label.
     """
 
     table: str
     fields: Mapping[str, Field]
     label: str | None = None
     unique_label: bool = False
+    display: str | None = None
+
+    def __post_init__(self) -> None:
+        for option, template in (("label", self.label), ("display", self.display)):
+            if template is None:
+                continue
+            for name in template_fields(template):
+                if not isinstance(self.fields.get(name), Value | Ref):
+                    usable = ", ".join(
+                        key for key, kind in self.fields.items() if isinstance(kind, Value | Ref)
+                    )
+                    raise ConfigError(
+                        f"RowSpec {self.table}: {option} {template!r} names {name!r}, which "
+                        f"is not a Value or Ref field (those are: {usable})"
+                    )
+
+    def label_fields(self) -> list[str]:
+        """The fields the label is made of."""
+        return template_fields(self.label) if self.label is not None else []
 
     def field_for_column(self, column: str) -> str | None:
         for name, kind in self.fields.items():
             if not isinstance(kind, Links) and kind.column == column:
                 return name
         return None
+
+
+def template_fields(template: str) -> list[str]:
+    """The field names a label or display template names, in order."""
+    try:
+        parsed = list(string.Formatter().parse(template))
+    except ValueError as error:
+        raise ConfigError(f"template {template!r}: {error}") from None
+    names = []
+    for _text, name, _format, _conversion in parsed:
+        if name is None:
+            continue
+        if not name or "." in name or "[" in name:
+            raise ConfigError(f"template {template!r}: {{{name}}} must name a field")
+        names.append(name)
+    return names
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from alembic_seeds.changes.changeset import Dataset, Key
-from alembic_seeds.dataset.labels import Labeler
+from alembic_seeds.dataset.labels import RowNamer
 from alembic_seeds.dataset.spec import Links, Owned, Ref, RowSpec, SeedSpec, Value
 from alembic_seeds.errors import UnplacedRowsError
 
@@ -56,7 +56,7 @@ class _Writer:
         self.spec = spec
         self.dataset = dataset
         self.written = dataset if only is None else only
-        self.labeler = Labeler(spec, dataset)
+        self.labeler = RowNamer.of_dataset(spec, dataset)
         self.indexes: dict[str, dict[str, list[Key]]] = {}
         self.placed_elsewhere: dict[str, set[Key]] = {}
         self.links: dict[tuple[str, str], dict[Any, list[Any]]] = {}
@@ -120,7 +120,7 @@ class _Writer:
         return obj
 
     def _reference(self, table: str, value: Any) -> Any:
-        label = self.labeler.label(table, (value,))
+        label = self.labeler.natural_label(table, (value,))
         if label is not None:
             if table not in self.indexes:
                 self.indexes[table] = self.labeler.index(table)

@@ -17,12 +17,12 @@ from mako.template import Template  # type: ignore[import-untyped]
 
 from alembic_seeds.changes.changeset import ChangeSet, Dataset, Key, diff
 from alembic_seeds.changes.sidecar import write_sidecar
+from alembic_seeds.dataset.labels import RowNamer
 from alembic_seeds.dataset.load import load_seeddata, primary_keys
 from alembic_seeds.dataset.write import write_seeddata
 from alembic_seeds.errors import ConfigError
 from alembic_seeds.migration.config import SeedsProject
 from alembic_seeds.migration.replay import data_revisions, replay
-from alembic_seeds.review.render import RowNamer
 
 #: Change sets with more changes than this go to a sidecar file next to the revision.
 INLINE_LIMIT = 200

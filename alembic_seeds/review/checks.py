@@ -297,6 +297,12 @@ def database_diff(project: SeedsProject, url: str) -> DatabaseDiff:
     return DatabaseDiff(diff(loaded.rows, current, keys), loaded.rows, current, keys)
 
 
+def database_rows(project: SeedsProject, url: str) -> Dataset:
+    """Every row of the seeded tables of the database at ``url``."""
+    with read_only(url) as connection:
+        return read_seeded(connection, project)
+
+
 def history(url: str) -> list[LogEntry] | None:
     """The log table's entries, oldest first; None when the database has no log table."""
     with read_only(url) as connection:

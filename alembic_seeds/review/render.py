@@ -1,24 +1,20 @@
 """Change sets for people: plain text for a terminal, markdown for a pull request comment.
 
-Every changed row is named by its label (``RowDescriber``: texts as ``English | Hebrew``,
-other rows by their natural key) and its primary key. Inserts and deletes show the row's
-values, updates only the changed columns as ``before -> after``. Values are shown whole, as
-JSON (so that a text with line breaks stays on one line and ``""`` differs from ``null``); a
-foreign key value is followed by the label of the row it points to.
+Every changed row is named as ``dataset.labels.RowNamer`` names it (by the display name
+its spec gives it, by default its label) and by its primary key. Inserts and deletes show
+the row's values, updates only the changed columns as ``before -> after``. Values are shown
+whole, as JSON (so that a text with line breaks stays on one line and ``""`` differs from
+``null``); a foreign key value is followed by the name of the row it points to.
 """
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Literal
 
-import sqlalchemy as sa
-
-from alembic_seeds.changes.changeset import ChangeSet, Dataset, Key, RowUpdate, row_key
-from alembic_seeds.dataset.labels import Labeler
-from alembic_seeds.dataset.spec import SeedSpec
+from alembic_seeds.changes.changeset import ChangeSet, Key, RowUpdate
+from alembic_seeds.dataset.labels import RowNamer, one_line
 
 Format = Literal["text", "markdown"]
 FORMATS: tuple[Format, ...] = ("text", "markdown")
@@ -33,143 +29,10 @@ MARKDOWN_FOLD = 10
 MARKDOWN_MAX_CHARS = 60_000
 
 
-class RowDescriber:
-    """How a changed row is named in a review: its label, texts in both languages."""
-
-    def __init__(
-        self,
-        spec: SeedSpec,
-        keys: Mapping[str, tuple[str, ...]],
-        desired: Dataset,
-        current: Dataset,
-    ) -> None:
-        self.keys = keys
-        self.desired = desired
-        self.current = current
-        self.after = Labeler(spec, desired)
-        self.before = Labeler(spec, current)
-
-    def describe(self, table: str, row: Mapping[str, Any]) -> str | None:
-        """The row's label (texts as ``English | Hebrew``), or None when it has none."""
-        key = row_key(row, self.keys[table])
-        for labeler, state in ((self.after, self.desired), (self.before, self.current)):
-            full = state.get(table, {}).get(key)
-            if full is None:
-                continue
-            if "en_text" in full and "he_text" in full:
-                return f"{full['en_text']} | {full['he_text']}"
-            label = labeler.label(table, key)
-            if label:
-                return label
-        return None
-
-
-class RowNamer:
-    """Labels, keys and values of rows, as a reviewer reads them.
-
-    ``desired`` is the state after the change, ``current`` the state before it: a row is
-    labelled from the state where it exists (after first), like ``RowDescriber``.
-    """
-
-    def __init__(
-        self,
-        spec: SeedSpec,
-        metadata: sa.MetaData,
-        keys: Mapping[str, tuple[str, ...]],
-        desired: Dataset,
-        current: Dataset,
-    ) -> None:
-        self.keys = keys
-        self.describer = RowDescriber(spec, keys, desired, current)
-        #: (table, column) -> table it refers to, for single-column primary keys only.
-        self.references: dict[tuple[str, str], str] = {}
-        for table in keys:
-            if table not in metadata.tables:
-                continue
-            for column in metadata.tables[table].columns:
-                for foreign_key in column.foreign_keys:
-                    target = foreign_key.column.table.name
-                    if keys.get(target) == (foreign_key.column.name,):
-                        self.references[(table, column.name)] = target
-        self._labels: dict[tuple[str, Key], str] = {}
-
-    def key(self, table: str, row: Mapping[str, Any]) -> Key:
-        return row_key(row, self.keys[table])
-
-    def label(self, table: str, row: Mapping[str, Any]) -> str:
-        """The row's label on one line; a join table row by the rows it joins."""
-        key = self.key(table, row)
-        cached = self._labels.get((table, key))
-        if cached is not None:
-            return cached
-        label = self.describer.describe(table, row)
-        if label is None:
-            joined = [
-                self.reference_label(target, row[column])
-                for (owner, column), target in self.references.items()
-                if owner == table and column in row and row[column] is not None
-            ]
-            found = [text for text in joined if text is not None]
-            label = " <-> ".join(found) if found else _show_key(key)
-        label = one_line(label)
-        self._labels[(table, key)] = label
-        return label
-
-    def reference_label(self, table: str, value: Any) -> str | None:
-        """The label of the row of ``table`` whose primary key is ``value``, if known."""
-        if value is None or table not in self.keys:
-            return None
-        row = {self.keys[table][0]: value}
-        label = self.describer.describe(table, row)
-        return None if label is None else one_line(label)
-
-    def key_text(self, table: str, row: Mapping[str, Any]) -> str:
-        """``id "..."`` (or every key column, for a composite key)."""
-        return ", ".join(f"{column} {value_text(row[column])}" for column in self.keys[table])
-
-    def value(self, table: str, column: str, value: Any, owner_label: str | None = None) -> str:
-        """The value as JSON, then the label of the row it refers to, if it is a reference
-        (left out when it is ``owner_label``, the label of the row being shown)."""
-        text = value_text(value)
-        target = self.references.get((table, column))
-        if target is not None:
-            label = self.reference_label(target, value)
-            if label is not None and label != owner_label:
-                return f"{text} ({label})"
-        return text
-
-    def values(self, table: str, row: Mapping[str, Any]) -> list[tuple[str, str]]:
-        """(column, shown value) of the row's non-key columns, in column name order."""
-        keys = self.keys[table]
-        label = self.label(table, row)
-        return [
-            (column, self.value(table, column, row[column], label))
-            for column in sorted(row)
-            if column not in keys
-        ]
-
-    def sort_key(self, table: str, row: Mapping[str, Any]) -> tuple[str, str]:
-        return (self.label(table, row), repr(self.key(table, row)))
-
-
-def value_text(value: Any) -> str:
-    """A value as JSON on one line (texts whole, line breaks as ``\\n``)."""
-    return json.dumps(value, ensure_ascii=False, default=str)
-
-
 def first_line(text: str) -> str:
     """The first non-blank line of ``text`` (error messages, revision docstrings)."""
     lines = text.strip().splitlines()
     return lines[0] if lines else ""
-
-
-def one_line(text: str) -> str:
-    """``text`` with every run of whitespace (line breaks included) as one space."""
-    return " ".join(text.split())
-
-
-def _show_key(key: Key) -> str:
-    return ", ".join(repr(part) for part in key)
 
 
 # ---------------------------------------------------------------------------------------
@@ -241,14 +104,6 @@ def table_summary(counts: Mapping[str, int]) -> str:
     return ", ".join(parts) or "no changes"
 
 
-def total_counts(changes: ChangeSet) -> dict[str, int]:
-    totals = {word: 0 for _, _, word in _OPERATIONS}
-    for counts in changes.counts().values():
-        for word in totals:
-            totals[word] += counts[word]
-    return totals
-
-
 # ---------------------------------------------------------------------------------------
 # Plain text.
 
@@ -282,7 +137,7 @@ def _counts_table(changes: ChangeSet) -> Iterator[str]:
     counts = changes.counts()
     width = max([len(table) for table in counts] + [len("total")])
     yield f"  {'table':<{width}}  {'inserted':>8}  {'updated':>8}  {'deleted':>8}"
-    rows = [*counts.items(), ("total", total_counts(changes))]
+    rows = [*counts.items(), ("total", changes.totals())]
     for table, c in rows:
         yield f"  {table:<{width}}  {c['inserted']:>8}  {c['updated']:>8}  {c['deleted']:>8}"
 
@@ -366,7 +221,7 @@ def markdown_lines(
     yield "| --- | ---: | ---: | ---: |"
     for table, c in changes.counts().items():
         yield f"| {md_code(table)} | {c['inserted']} | {c['updated']} | {c['deleted']} |"
-    totals = total_counts(changes)
+    totals = changes.totals()
     yield (
         f"| **total** | **{totals['inserted']}** | **{totals['updated']}** "
         f"| **{totals['deleted']}** |"
