@@ -6,6 +6,9 @@ Alembic project with its own models, spec, schema revisions, data revisions and 
 
 - ``lumina``: a frozen copy of the Lumina project as it stood on 2026-11-28 (package
   ``frozen_lumina``; its first data revision imports 2,741 rows).
+- ``workshop``: tools, materials and what each tool is made of (package ``keyed_workshop``):
+  an autoincrement integer key, an identity key and a composite key of two references. Its
+  first data revision imports tools 1, 2 and 5, its second deletes tool 5 again.
 
 A test that changes a project works on a copy (``copy_project``); the frozen folders are
 only ever read.
@@ -24,6 +27,8 @@ FIXTURE_PROJECTS = Path(__file__).resolve().parent / "projects"
 LUMINA = FIXTURE_PROJECTS / "lumina"
 #: Its first (and only) data revision, which imports the whole reference data.
 LUMINA_FIRST_REVISION = "3f0c2a1b9d47"
+#: The workshop project, whose keys are integers and composite.
+WORKSHOP = FIXTURE_PROJECTS / "workshop"
 
 _IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.db")
 
