@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import datetime
 import itertools
-import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
@@ -23,6 +22,7 @@ from alembic_seeds.dataset.write import write_seeddata
 from alembic_seeds.errors import ConfigError
 from alembic_seeds.migration.config import SeedsProject
 from alembic_seeds.migration.replay import data_revisions, data_revisions_under, replay
+from alembic_seeds.migration.source import comment, docstring_lines, escape, literal
 from alembic_seeds.review.render import RowNamer
 
 #: Change sets with more changes than this go to a sidecar file next to the revision.
@@ -199,17 +199,17 @@ def render_revision(
     template_text = (
         resources.files("alembic_seeds.migration")
         .joinpath("templates/data_revision.py.mako")
-        .read_text()
+        .read_text(encoding="utf-8")
     )
     rendered: str = Template(template_text).render(
-        message=message,
+        message_lines=docstring_lines(message) if message.strip() else ["(no message)"],
         revision=revision,
         down_revision=down_revision,
-        literal=_py,
+        literal=literal,
         branch_labels=branch_labels,
         depends_on=depends_on,
         create_date=create_date.strftime("%Y-%m-%d %H:%M:%S UTC"),
-        summary=summary_lines(changes),
+        summary=[escape(line) for line in summary_lines(changes)],
         sidecar=sidecar,
         changes_literal=None if sidecar else changes_literal(changes, namer),
     )
@@ -233,41 +233,24 @@ def changes_literal(changes: ChangeSet, namer: RowNamer) -> str:
 
 def _table_literal(changes: ChangeSet, namer: RowNamer) -> Iterator[str]:
     for table, table_changes in sorted(changes.tables.items()):
-        yield f"    {_py(table)}: {{\n"
+        yield f"    {literal(table)}: {{\n"
         sections: list[tuple[str, list[tuple[Mapping[str, Any], str]]]] = [
-            ("inserts", [(row, _py(row)) for row in table_changes.inserts]),
+            ("inserts", [(row, literal(row)) for row in table_changes.inserts]),
             (
                 "updates",
                 [
-                    (u.key, _py({"key": u.key, "before": u.before, "after": u.after}))
+                    (u.key, literal({"key": u.key, "before": u.before, "after": u.after}))
                     for u in table_changes.updates
                 ],
             ),
-            ("deletes", [(row, _py(row)) for row in table_changes.deletes]),
+            ("deletes", [(row, literal(row)) for row in table_changes.deletes]),
         ]
         for name, entries in sections:
             if not entries:
                 continue
-            yield f"        {_py(name)}: [\n"
-            for row, literal in entries:
-                yield f"            # {_comment(namer.label(table, row))}\n"
-                yield f"            {literal},\n"
+            yield f"        {literal(name)}: [\n"
+            for row, row_literal in entries:
+                yield f"            # {comment(namer.label(table, row))}\n"
+                yield f"            {row_literal},\n"
             yield "        ],\n"
         yield "    },\n"
-
-
-def _py(value: Any) -> str:
-    """A Python literal in the style ruff format keeps (double quotes, text as is)."""
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{_py(k)}: {_py(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, list | tuple):
-        items = ", ".join(_py(v) for v in value)
-        return f"({items},)" if isinstance(value, tuple) and len(value) == 1 else f"[{items}]"
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    return repr(value)
-
-
-def _comment(text: str) -> str:
-    single_line = " ".join(text.split())
-    return single_line if len(single_line) <= 160 else single_line[:157] + "..."
