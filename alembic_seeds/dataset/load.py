@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from alembic_seeds.changes.changeset import Dataset, Key
 from alembic_seeds.dataset.columns import ValueProblem, check_value, value_checker
+from alembic_seeds.dataset.indexes import oversized_rows
 from alembic_seeds.dataset.labels import Labeler
 from alembic_seeds.dataset.spec import FileSpec, Links, Owned, Ref, RowSpec, SeedSpec, Value
 from alembic_seeds.errors import DatasetError, Problem
@@ -154,6 +155,7 @@ class _Loader:
         self._check_unique_labels(labeler)
         self._check_foreign_keys()
         self._check_unique_constraints()
+        self._check_index_sizes()
         self._check_cycles(labeler)
         if self.problems:
             raise DatasetError(self.problems)
@@ -592,6 +594,15 @@ class _Loader:
                             f"{table_name} ({shown}) = {values!r} already at "
                             f"{_show(self.origins[table_name][first])}",
                         )
+
+    def _check_index_sizes(self) -> None:
+        """Rows an index of some database could not hold are refused before they reach it."""
+        for found in oversized_rows(self.metadata, self.dataset, self._is_broken):
+            origin = self.origins[found.table][found.key]
+            self._problem(origin, "too-large-to-index", found.detail())
+
+    def _is_broken(self, table: str, key: Key) -> bool:
+        return (table, key) in self.broken
 
     def _check_cycles(self, labeler: Labeler) -> None:
         """A table that links rows of one table to each other (a hierarchy) has no cycle."""
