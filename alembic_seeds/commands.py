@@ -117,17 +117,6 @@ def revision(project: SeedsProject, message: str, rev_id: str | None = None) -> 
     return outcome
 
 
-def _shown_folder(project: SeedsProject, folder: Path) -> str:
-    """``folder`` as people know it: relative to the folder of ``alembic.ini``, with a slash."""
-    config_file = project.config.config_file_name
-    if config_file is not None:
-        try:
-            return f"{folder.resolve().relative_to(Path(config_file).resolve().parent)}/"
-        except ValueError:
-            pass
-    return f"{folder}/"
-
-
 def show(
     project: SeedsProject, rev: str, output_format: Format = "text", max_rows: int | None = None
 ) -> Outcome:
@@ -271,6 +260,17 @@ def history(project: SeedsProject) -> Outcome:
 def project_database_url(project: SeedsProject) -> str:
     """The database as Alembic's env.py finds it."""
     return database_url(project.config.config_file_name)
+
+
+def _shown_folder(project: SeedsProject, folder: Path) -> str:
+    """``folder`` as people know it: relative to the folder of ``alembic.ini``, with a slash."""
+    config_file = project.config.config_file_name
+    if config_file is not None:
+        try:
+            return f"{folder.resolve().relative_to(Path(config_file).resolve().parent)}/"
+        except ValueError:
+            pass
+    return f"{folder}/"
 
 
 def _report_pending(outcome: Outcome, project: SeedsProject, pending: Pending) -> None:

@@ -21,7 +21,6 @@ from alembic.config import Config
 from frozen_lumina.models import metadata as lumina_metadata
 
 from alembic_seeds import commands
-from alembic_seeds.apply.snapshot import read_dataset
 from alembic_seeds.dataset import load
 from alembic_seeds.dataset.indexes import InnodbDynamic, PostgresqlBtree
 from alembic_seeds.errors import DatasetError
@@ -30,6 +29,7 @@ from alembic_seeds.migration.config import SeedsProject
 from tests.databases import engine_for
 from tests.deploy_helpers import Project, alembic_cli
 from tests.fixture_projects import WORKSHOP, copy_project
+from tests.scratch import database_content
 
 HEBREW = [chr(code) for code in range(0x5D0, 0x5EB)]  # 2 bytes each in UTF-8
 #: Random letters and digits: text that PostgreSQL cannot compress to make it fit.
@@ -149,12 +149,7 @@ def test_just_under_the_limit_deploys_on_postgresql_and_just_over_is_refused(
 
     assert generated is not None
     command.upgrade(project.config, "heads")
-    engine = engine_for(pg_url)
-    try:
-        with engine.connect() as connection:
-            texts = read_dataset(connection, lumina_metadata, ["Translation"])["Translation"]
-    finally:
-        engine.dispose()
+    texts = database_content(pg_url, tables=["Translation"])["Translation"]
     assert english in {row["en_text"] for row in texts.values()}
     # One byte more, and the entry takes 2712 (entries are padded to 8 bytes): refused
     # before it reaches the database.

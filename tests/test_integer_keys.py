@@ -18,14 +18,13 @@ from keyed_workshop.models import metadata
 from keyed_workshop.seeds import SPEC
 
 from alembic_seeds import commands
-from alembic_seeds.apply.snapshot import read_dataset
 from alembic_seeds.changes.changeset import Dataset
 from alembic_seeds.dataset.load import load_seeddata
 from alembic_seeds.errors import DatasetError
 from alembic_seeds.migration.autogenerate import autogenerate
 from alembic_seeds.migration.config import SeedsProject
-from tests.databases import engine_for
 from tests.fixture_projects import WORKSHOP, copy_project
+from tests.scratch import database_content
 
 TABLES = ["tool", "material", "tool_material"]
 
@@ -60,12 +59,7 @@ def problems(project: SeedsProject) -> list[str]:
 
 
 def database(url: str) -> Dataset:
-    engine = engine_for(url)
-    try:
-        with engine.connect() as connection:
-            return read_dataset(connection, metadata, TABLES)
-    finally:
-        engine.dispose()
+    return database_content(url, metadata, TABLES)
 
 
 def seeddata(project: SeedsProject) -> Dataset:

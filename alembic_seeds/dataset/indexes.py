@@ -263,47 +263,40 @@ def _align(offset: int, alignment: int) -> int:
     return -(-offset // alignment) * alignment
 
 
+#: Fixed-width types, most specific first: (type, PostgreSQL (length, alignment), bytes of
+#: a MySQL key part). A native enum is an OID on PostgreSQL, an ENUM (2 bytes) on MySQL.
+_FIXED_WIDTHS: tuple[tuple[type[sa.types.TypeEngine[Any]], tuple[int, int], int], ...] = (
+    (sa.Boolean, (1, 1), 1),
+    (sa.SmallInteger, (2, 2), 2),
+    (sa.BigInteger, (8, 8), 8),
+    (sa.Integer, (4, 4), 4),
+    (sa.Float, (8, 8), 8),
+    (sa.DateTime, (8, 8), 8),
+    (sa.Time, (8, 8), 8),
+    (sa.Date, (4, 4), 3),
+    (sa.Interval, (16, 8), 8),
+    (sa.Uuid, (16, 1), 32),  # CHAR(32) of hex digits on MySQL
+)
+
+
+def _fixed_width(
+    column_type: sa.types.TypeEngine[Any],
+) -> tuple[tuple[int, int], int] | None:
+    if isinstance(column_type, sa.Enum):
+        return ((4, 4), 2) if column_type.native_enum else None
+    for kind, postgresql, mysql in _FIXED_WIDTHS:
+        if isinstance(column_type, kind):
+            return postgresql, mysql
+    return None
+
+
 def _postgresql_fixed(column_type: sa.types.TypeEngine[Any]) -> tuple[int, int] | None:
     """(length, alignment) of a fixed-width PostgreSQL type; None for variable width."""
-    if isinstance(column_type, sa.Enum):
-        return (4, 4) if column_type.native_enum else None
-    if isinstance(column_type, sa.Boolean):
-        return (1, 1)
-    if isinstance(column_type, sa.SmallInteger):
-        return (2, 2)
-    if isinstance(column_type, sa.BigInteger):
-        return (8, 8)
-    if isinstance(column_type, sa.Integer):
-        return (4, 4)
-    if isinstance(column_type, sa.Float):
-        return (8, 8)
-    if isinstance(column_type, sa.DateTime | sa.Time):
-        return (8, 8)
-    if isinstance(column_type, sa.Date):
-        return (4, 4)
-    if isinstance(column_type, sa.Interval):
-        return (16, 8)
-    if isinstance(column_type, sa.Uuid):
-        return (16, 1)
-    return None
+    fixed = _fixed_width(column_type)
+    return None if fixed is None else fixed[0]
 
 
 def _mysql_fixed(column_type: sa.types.TypeEngine[Any]) -> int | None:
     """Bytes of a fixed-width MySQL key part; None for variable width."""
-    if isinstance(column_type, sa.Enum):
-        return 2 if column_type.native_enum else None
-    if isinstance(column_type, sa.Boolean):
-        return 1
-    if isinstance(column_type, sa.SmallInteger):
-        return 2
-    if isinstance(column_type, sa.BigInteger):
-        return 8
-    if isinstance(column_type, sa.Integer):
-        return 4
-    if isinstance(column_type, sa.Float):
-        return 8
-    if isinstance(column_type, sa.DateTime | sa.Time):
-        return 8
-    if isinstance(column_type, sa.Date):
-        return 3
-    return None
+    fixed = _fixed_width(column_type)
+    return None if fixed is None else fixed[1]

@@ -133,6 +133,8 @@ class _Loader:
     plans: dict[int, _RowPlan] = field(default_factory=dict)
     #: Ids of each table that are taken outside the seed data (by data revisions).
     used_ids: Callable[[str], Iterable[Any]] = lambda _table: ()
+    #: Tables with rows whose key holds a reference (keyed once references are resolved).
+    keyed_by_reference: set[str] = field(default_factory=set)
 
     def load(self) -> LoadedDataset:
         self.inline_tables = {
@@ -234,6 +236,8 @@ class _Loader:
             else parsed.row[column]
             for column in key_columns
         )
+        if any(isinstance(part, _KeyByReference) for part in key):
+            self.keyed_by_reference.add(rows.table)
         if not self._add_row(rows.table, key, parsed.row, origin):
             return None
         if not ok:
@@ -407,20 +411,16 @@ class _Loader:
     def _key_by_references(self, labeler: Labeler) -> None:
         """Rows whose primary key holds a reference are keyed by what it refers to."""
         resolved: dict[Any, Any] = {}
-        tables: set[str] = set()
-        for table, rows in self.dataset.items():
-            for key, row in rows.items():
-                if not any(isinstance(part, _KeyByReference) for part in key):
-                    continue
-                columns = self.metadata.tables[table].primary_key.columns
+        for table in self.keyed_by_reference:
+            columns = self.metadata.tables[table].primary_key.columns
+            for key, row in self.dataset[table].items():
                 for part, column in zip(key, columns, strict=True):
                     if isinstance(part, _KeyByReference) and row[column.name] is not None:
                         resolved[part] = row[column.name]
-                tables.add(table)
         if not resolved:
             return
-        self._substitute(resolved, tables)
-        for table in tables:
+        self._substitute(resolved, self.keyed_by_reference)
+        for table in self.keyed_by_reference:
             labeler.forget(table)
             self.indexes.pop(table, None)
 
