@@ -109,8 +109,8 @@ def revision(project: SeedsProject, message: str, rev_id: str | None = None) -> 
     if generated.assigned_ids:
         total = sum(generated.assigned_ids.values())
         outcome.say(
-            f"Gave ids to {total} new {'row' if total == 1 else 'rows'} and wrote them into "
-            f"{_shown_folder(project, generated.seeddata)}:"
+            f"Gave ids to {total} new {'row' if total == 1 else 'rows'} and wrote "
+            f"{'it' if total == 1 else 'them'} into {_shown_folder(project, generated.seeddata)}:"
         )
         for table, count in generated.assigned_ids.items():
             outcome.say(f"  {table}: {count}")
