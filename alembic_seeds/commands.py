@@ -98,9 +98,10 @@ def revision(project: SeedsProject, message: str, rev_id: str | None = None) -> 
     """Write a data revision holding what seeddata/ changes."""
     outcome = Outcome()
     generated = autogenerate(project, message, revision=rev_id)
+    folder = _shown_folder(project, project.seeddata)
     if generated is None:
         outcome.say(
-            "No changes in seeddata/ that the revisions do not already hold; nothing written."
+            f"No changes in {folder} that the revisions do not already hold; nothing written."
         )
         return outcome
     outcome.say(f"Generated {generated.path}")
@@ -109,9 +110,13 @@ def revision(project: SeedsProject, message: str, rev_id: str | None = None) -> 
     for table, counts in generated.changes.counts().items():
         outcome.say(f"  {table}: +{counts['inserted']} ~{counts['updated']} -{counts['deleted']}")
     if generated.assigned_ids:
+        total = sum(generated.assigned_ids.values())
         outcome.say(
-            f"Gave ids to {generated.assigned_ids} new row(s) and wrote them into seeddata/"
+            f"Gave ids to {total} new {'row' if total == 1 else 'rows'} and wrote "
+            f"{'it' if total == 1 else 'them'} into {_shown_folder(project, generated.seeddata)}:"
         )
+        for table, count in generated.assigned_ids.items():
+            outcome.say(f"  {table}: {count}")
     return outcome
 
 
@@ -337,6 +342,17 @@ def _dump_differences(project: SeedsProject, files: dict[str, str], rows: Datase
 def project_database_url(project: SeedsProject) -> str:
     """The database as Alembic's env.py finds it."""
     return database_url(project.config.config_file_name)
+
+
+def _shown_folder(project: SeedsProject, folder: Path) -> str:
+    """``folder`` as people know it: relative to the folder of ``alembic.ini``, with a slash."""
+    config_file = project.config.config_file_name
+    if config_file is not None:
+        try:
+            return f"{folder.resolve().relative_to(Path(config_file).resolve().parent)}/"
+        except ValueError:
+            pass
+    return f"{folder}/"
 
 
 def _report_pending(outcome: Outcome, project: SeedsProject, pending: Pending) -> None:

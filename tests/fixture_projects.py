@@ -9,6 +9,9 @@ Alembic project with its own models, spec, schema revisions, data revisions and 
 - ``geography``: countries, subdivisions within subdivisions (a reference to the same
   table), tags of subdivisions (an association table), cities and airports, under the spec
   derived from its tables (package ``geography_fixture``; no data revision yet).
+- ``workshop``: tools, materials and what each tool is made of (package ``keyed_workshop``):
+  an autoincrement integer key, an identity key and a composite key of two references. Its
+  first data revision imports tools 1, 2 and 5, its second deletes tool 5 again.
 
 A test that changes a project works on a copy (``copy_project``); the frozen folders are
 only ever read.
@@ -29,6 +32,8 @@ LUMINA = FIXTURE_PROJECTS / "lumina"
 LUMINA_FIRST_REVISION = "3f0c2a1b9d47"
 #: The geography fixture project.
 GEOGRAPHY = FIXTURE_PROJECTS / "geography"
+#: The workshop project, whose keys are integers and composite.
+WORKSHOP = FIXTURE_PROJECTS / "workshop"
 
 _IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.db")
 

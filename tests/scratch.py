@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 import json
 import shutil
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TextIO
@@ -217,11 +217,14 @@ def versions_applied(url: str) -> set[str]:
         engine.dispose()
 
 
-def database_content(url: str) -> Dataset:
+def database_content(
+    url: str, of: sa.MetaData = metadata, tables: Iterable[str] = tuple(SEEDED)
+) -> Dataset:
+    """The rows of ``tables`` (the project's seeded tables unless told) in the database."""
     engine = engine_for(url)
     try:
         with engine.connect() as connection:
-            return read_dataset(connection, metadata, SEEDED)
+            return read_dataset(connection, of, tables)
     finally:
         engine.dispose()
 

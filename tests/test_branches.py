@@ -11,6 +11,7 @@ from alembic.config import Config
 from alembic.script import ScriptDirectory
 from frozen_lumina.models import metadata
 
+from alembic_seeds import commands
 from alembic_seeds.apply.snapshot import read_dataset
 from alembic_seeds.errors import ConfigError
 from alembic_seeds.migration.autogenerate import autogenerate
@@ -108,3 +109,30 @@ def test_unknown_branch_is_a_clear_error(tmp_path: Path) -> None:
     config = dev_project(tmp_path)
     with pytest.raises(ConfigError, match=r"no \[seeds.qa\] section"):
         SeedsProject.from_config(config, "qa")
+
+
+def test_revision_of_a_branch_names_the_folder_it_wrote_ids_into(tmp_path: Path) -> None:
+    config = dev_project(tmp_path)
+    project = SeedsProject.from_config(config, "dev")
+
+    outcome = commands.revision(project, "demo rows")
+
+    # A university, a course and a module; the course's and the module's blocks; 3 texts.
+    told = outcome.lines.index("Gave ids to 8 new rows and wrote them into seeddata_dev/:")
+    assert sorted(outcome.lines[told + 1 :]) == [
+        "  Block: 2",
+        "  Course: 1",
+        "  Module: 1",
+        "  Translation: 3",
+        "  University: 1",
+    ]
+    # The ids are in the branch's own folder, and only there.
+    demo = (tmp_path / "seeddata_dev/institutions/universities.jsonl").read_text("utf-8")
+    assert '"id": ' in demo
+    assert "Demo University" not in (
+        tmp_path / "seeddata/institutions/universities.jsonl"
+    ).read_text("utf-8")
+    again = commands.revision(project, "nothing")
+    assert again.lines == [
+        "No changes in seeddata_dev/ that the revisions do not already hold; nothing written."
+    ]

@@ -9,7 +9,6 @@ checks that the database is byte for byte state A again.
 from __future__ import annotations
 
 import ast
-import tokenize
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -575,16 +574,3 @@ def test_revision_of_a_small_edit_is_inline_and_readable(sqlite_scratch: Scratch
     assert scratch.content()["Translation"][(LINEAR_ALGEBRA_1,)]["he_text"] == (
         LINEAR_ALGEBRA_1_HE_FIXED
     )
-
-
-def test_revision_literal_is_in_the_quote_style_ruff_format_keeps(sqlite_scratch: Scratch) -> None:
-    sqlite_scratch.set_text(LINEAR_ALGEBRA_1, he=LINEAR_ALGEBRA_1_HE_FIXED)
-    generated = sqlite_scratch.generate("fix the Hebrew name of Linear Algebra 1")
-    with generated.path.open(encoding="utf-8") as source:
-        strings = [
-            token.string
-            for token in tokenize.generate_tokens(source.readline)
-            if token.type == tokenize.STRING
-        ]
-    single_quoted = [text for text in strings if text.startswith("'")]
-    assert not single_quoted

@@ -9,6 +9,7 @@ from alembic.config import Config
 from frozen_lumina.models import metadata
 from frozen_lumina.seeds import SPEC
 
+from alembic_seeds import commands
 from alembic_seeds.dataset.load import load_seeddata
 from alembic_seeds.migration.autogenerate import autogenerate
 from alembic_seeds.migration.config import SeedsProject
@@ -63,7 +64,16 @@ def test_rows_without_ids_get_ids_written_back(tmp_path: Path) -> None:
     generated = autogenerate(project, "add AVL trees")
 
     assert generated is not None
-    assert generated.assigned_ids == 6  # module, block, 2 texts, question, answer, number
+    # Every row that got an id, counted by table: the module's block (a row owned by the
+    # module, never written on a line of its own) too.
+    assert generated.assigned_ids == {
+        "Translation": 2,
+        "Module": 1,
+        "Block": 1,
+        "Question": 1,
+        "Answer": 1,
+        "NumberAnswer": 1,
+    }
     counts = generated.changes.counts()
     assert counts["Module"]["inserted"] == 1
     assert counts["Block"]["inserted"] == 1
@@ -98,3 +108,20 @@ def test_validation_still_names_the_line_of_a_row_without_id(tmp_path: Path) -> 
         f"curriculum/modules.jsonl:{lines}: missing-reference: parents: no Module named 'Nope'"
         in message
     )
+
+
+def test_revision_command_counts_every_row_that_got_an_id_by_table(tmp_path: Path) -> None:
+    project = copy_project(tmp_path)
+    append(
+        project.seeddata / "curriculum/modules.jsonl",
+        {"name": {"en": "AVL Trees", "he": "עצי AVL"}},
+        {"name": {"en": "Red-Black Trees", "he": "עצים אדומים-שחורים"}},
+    )
+
+    outcome = commands.revision(project, "two modules")
+
+    lines = outcome.lines
+    # 2 modules, their 2 blocks and their 2 texts.
+    assert "Gave ids to 6 new rows and wrote them into seeddata/:" in lines
+    start = lines.index("Gave ids to 6 new rows and wrote them into seeddata/:")
+    assert sorted(lines[start + 1 :]) == ["  Block: 2", "  Module: 2", "  Translation: 2"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import graphlib
 import json
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from alembic_seeds.changes.changeset import Dataset, Key
 from alembic_seeds.dataset.columns import ValueProblem, check_value, value_checker
+from alembic_seeds.dataset.indexes import oversized_rows
 from alembic_seeds.dataset.labels import RowNamer
 from alembic_seeds.dataset.spec import FileSpec, Links, Owned, Ref, RowSpec, SeedSpec, Value
 from alembic_seeds.errors import ConfigError, DatasetError, Problem
@@ -30,7 +31,8 @@ class LoadedDataset:
     rows: Dataset
     #: Where each row was written: (path, line) by table and key.
     origins: dict[str, dict[Key, Origin]]
-    #: Rows written without an id, which got a new one (table, key), in file order.
+    #: Rows written without an id, which got a new one (table, key), in file order; rows
+    #: owned by another row (a module's block) included.
     assigned_ids: list[tuple[str, Key]] = field(default_factory=list)
     #: Rows read from base folders (another branch's seed data), by table.
     base_rows: dict[str, set[Key]] = field(default_factory=dict)
@@ -105,7 +107,11 @@ class _ParsedRow:
     row: dict[str, Any] = field(default_factory=dict)
     refs: list[tuple[str, Ref, Any, bool]] = field(default_factory=list)
     links: list[tuple[str, Links, list[Any]]] = field(default_factory=list)
-    owned: list[tuple[Owned, str]] = field(default_factory=list)
+    owned: list[tuple[Owned, Any]] = field(default_factory=list)
+    #: Ids made up for owned rows written without one.
+    assigned_owned: list[Any] = field(default_factory=list)
+    #: Columns whose value is a reference, resolved later.
+    ref_columns: set[str] = field(default_factory=set)
 
 
 @dataclass
@@ -125,6 +131,10 @@ class _Loader:
     #: Tables whose rows may be written in place, several times over.
     inline_tables: set[str] = field(default_factory=set)
     plans: dict[int, _RowPlan] = field(default_factory=dict)
+    #: Ids of each table that are taken outside the seed data (by data revisions).
+    used_ids: Callable[[str], Iterable[Any]] = lambda _table: ()
+    #: Tables with rows whose key holds a reference (keyed once references are resolved).
+    keyed_by_reference: set[str] = field(default_factory=set)
 
     def load(self) -> LoadedDataset:
         self.inline_tables = {
@@ -139,12 +149,15 @@ class _Loader:
         for folder, shown in self.folders:
             for file in self.spec.files:
                 self._read_file(folder, shown, file)
+        self._assign_integer_ids()
         labeler = RowNamer.of_dataset(self.spec, self.dataset)
         self._resolve_refs(labeler)
+        self._key_by_references(labeler)
         self._resolve_links(labeler)
         self._check_unique_labels(labeler)
         self._check_foreign_keys()
         self._check_unique_constraints()
+        self._check_index_sizes()
         self._check_cycles(labeler)
         if self.problems:
             raise DatasetError(self.problems)
@@ -213,10 +226,18 @@ class _Loader:
         assign = ok and len(key_columns) == 1 and key_columns[0] not in parsed.row
         if assign:
             # A new row written without an id gets one; a revision writes it back.
-            parsed.row[key_columns[0]] = new_id()
+            parsed.row[key_columns[0]] = new_id(self.metadata.tables[rows.table].c[key_columns[0]])
         if any(column not in parsed.row for column in key_columns):
             return None
-        key = tuple(parsed.row[column] for column in key_columns)
+        key = tuple(
+            _KeyByReference()
+            if parsed.row[column] is None and column in parsed.ref_columns
+            # A key part written as a reference is known once references are resolved.
+            else parsed.row[column]
+            for column in key_columns
+        )
+        if any(isinstance(part, _KeyByReference) for part in key):
+            self.keyed_by_reference.add(rows.table)
         if not self._add_row(rows.table, key, parsed.row, origin):
             return None
         if not ok:
@@ -226,7 +247,9 @@ class _Loader:
             self.assigned.append((rows.table, key))
         for owned, value in parsed.owned:
             owned_key_column = self._plan_key_column(owned.table)
-            self._add_row(owned.table, (value,), {owned_key_column: value}, origin)
+            added = self._add_row(owned.table, (value,), {owned_key_column: value}, origin)
+            if added and value in parsed.assigned_owned:
+                self.assigned.append((owned.table, (value,)))
         for name, ref, value, by_id in parsed.refs:
             self.refs.append(
                 _PendingRef(rows.table, key, ref.column, ref.table, value, by_id, origin, name)
@@ -260,11 +283,13 @@ class _Loader:
             parsed.links.append((name, kind, value))
             return True
         assert column is not None
-        if not present and _can_assign(column, kind):
+        key_column = self._key_column(kind.table) if isinstance(kind, Owned) else column
+        if not present and _can_assign(key_column, kind):
             if isinstance(kind, Owned):
-                value = new_id()
+                value = new_id(key_column)
                 parsed.row[kind.column] = value
                 parsed.owned.append((kind, value))
+                parsed.assigned_owned.append(value)
             return True
         if not present and not column.nullable:
             self._problem(origin, "missing-column", f"{rows.table} needs field {name!r}")
@@ -284,8 +309,8 @@ class _Loader:
                 return False
             return True
         if isinstance(kind, Owned):
-            if not isinstance(value, str):
-                self._problem(origin, "wrong-type", f"{name} must be a string id")
+            if not _is_id(value):
+                self._problem(origin, "wrong-type", f"{name} must be an id (a string or integer)")
                 return False
             parsed.row[kind.column] = value
             parsed.owned.append((kind, value))
@@ -308,10 +333,14 @@ class _Loader:
     def _plan_key_column(self, table: str) -> str:
         return next(iter(self.metadata.tables[table].primary_key)).name
 
+    def _key_column(self, table: str) -> sa.Column[Any]:
+        return next(iter(self.metadata.tables[table].primary_key))
+
     def _parse_reference(
         self, name: str, kind: Ref, value: Any, origin: Origin, parsed: _ParsedRow
     ) -> bool:
         parsed.row[kind.column] = None  # filled in when the reference is resolved
+        parsed.ref_columns.add(kind.column)
         if isinstance(value, str):
             parsed.refs.append((name, kind, value, False))
             return True
@@ -354,6 +383,104 @@ class _Loader:
                 origin, "duplicate-id", f"{table} {_show_key(key)} already at {_show(first)}"
             )
         return False
+
+    # -- keys not known while reading -------------------------------------------------
+
+    def _assign_integer_ids(self) -> None:
+        """Give new rows of integer-keyed tables the next integers above every id in use.
+
+        Only now are all of them known: those of every file, and those of the data
+        revisions (``used_ids``), which a new row must not take again even when the row
+        that had it was deleted since.
+        """
+        chosen: dict[Any, Any] = {}
+        highest: dict[str, int] = {}
+        for table, key in self.assigned:
+            placeholder = key[0]
+            if not isinstance(placeholder, _NewInteger):
+                continue
+            if table not in highest:
+                taken = [key[0] for key in self.dataset[table]]
+                highest[table] = max(
+                    (i for i in (*taken, *self.used_ids(table)) if _is_integer(i)), default=0
+                )
+            highest[table] += 1
+            chosen[placeholder] = highest[table]
+        self._substitute(chosen, {table for table, key in self.assigned if key[0] in chosen})
+
+    def _key_by_references(self, labeler: RowNamer) -> None:
+        """Rows whose primary key holds a reference are keyed by what it refers to."""
+        resolved: dict[Any, Any] = {}
+        for table in self.keyed_by_reference:
+            columns = self.metadata.tables[table].primary_key.columns
+            for key, row in self.dataset[table].items():
+                for part, column in zip(key, columns, strict=True):
+                    if isinstance(part, _KeyByReference) and row[column.name] is not None:
+                        resolved[part] = row[column.name]
+        if not resolved:
+            return
+        self._substitute(resolved, self.keyed_by_reference)
+        for table in self.keyed_by_reference:
+            labeler.forget(table)
+            self.indexes.pop(table, None)
+
+    def _substitute(self, values: dict[Any, Any], tables: set[str]) -> None:
+        """Put ``values`` in place of the placeholders they stand for, in the keys of
+        ``tables`` and wherever a row holds one of those keys."""
+        if not values:
+            return
+
+        def part(value: Any) -> Any:
+            return values.get(value, value) if isinstance(value, _Placeholder) else value
+
+        def new_key(key: Key) -> Key:
+            return tuple(part(value) for value in key)
+
+        for name, columns in self._columns_holding_keys(tables).items():
+            rows = self.dataset[name]
+            origins = self.origins[name]
+            rekeyed: dict[Key, dict[str, Any]] = {}
+            rekeyed_origins: dict[Key, Origin] = {}
+            for key, row in rows.items():
+                for column in columns:
+                    if isinstance(row.get(column), _Placeholder):
+                        row[column] = part(row[column])
+                key_now = new_key(key)
+                if key_now in rekeyed:
+                    first = rekeyed_origins[key_now]
+                    self._problem(
+                        origins[key],
+                        "duplicate-id",
+                        f"{name} {_show_key(key_now)} already at {_show(first)}",
+                    )
+                    continue
+                rekeyed[key_now] = row
+                rekeyed_origins[key_now] = origins[key]
+            self.dataset[name] = rekeyed
+            self.origins[name] = rekeyed_origins
+        self.assigned = [(table, new_key(key)) for table, key in self.assigned]
+        self.broken = {(table, new_key(key)) for table, key in self.broken}
+        for ref in self.refs:
+            ref.key = new_key(ref.key)
+        for links in self.links:
+            links.own_key = new_key(links.own_key)
+
+    def _columns_holding_keys(self, tables: set[str]) -> dict[str, set[str]]:
+        """By table, the columns that may hold a key of ``tables``: those tables' own key
+        columns and every column referring to them (by foreign key or by the spec)."""
+        holders: dict[str, set[str]] = {
+            name: {column.name for column in self.metadata.tables[name].primary_key}
+            for name in tables
+        }
+        for table in self.metadata.tables.values():
+            for fk in table.foreign_keys:
+                if fk.column.table.name in tables and table.name in self.dataset:
+                    holders.setdefault(table.name, set()).add(fk.parent.name)
+        for rows in [file.rows for file in self.spec.files] + list(self.spec.embedded):
+            for kind in rows.fields.values():
+                if isinstance(kind, Ref | Owned) and kind.table in tables:
+                    holders.setdefault(rows.table, set()).add(kind.column)
+        return holders
 
     # -- references --------------------------------------------------------------------
 
@@ -535,6 +662,15 @@ class _Loader:
                             f"{_show(self.origins[table_name][first])}",
                         )
 
+    def _check_index_sizes(self) -> None:
+        """Rows an index of some database could not hold are refused before they reach it."""
+        for found in oversized_rows(self.metadata, self.dataset, self._is_broken):
+            origin = self.origins[found.table][found.key]
+            self._problem(origin, "too-large-to-index", found.detail())
+
+    def _is_broken(self, table: str, key: Key) -> bool:
+        return (table, key) in self.broken
+
     def _check_cycles(self, labeler: RowNamer) -> None:
         """Rows that refer to rows of their own table (a hierarchy: a parent column, or a
         join table linking rows of one table to each other) form no cycle. Each cycle is
@@ -613,14 +749,42 @@ class _Loader:
         self.problems.append(Problem(origin[0], origin[1], rule, detail))
 
 
-def new_id() -> str:
-    return str(uuid.uuid4())
+class _Placeholder:
+    """A key part not known while the files are read; each stands for one value."""
+
+    __slots__ = ()
 
 
-def _can_assign(column: sa.Column[Any], kind: Value | Ref | Owned) -> bool:
-    """A missing primary key or owned row id is made up (text columns only)."""
-    text = isinstance(column.type, sa.String)
-    return text and (isinstance(kind, Owned) or (isinstance(kind, Value) and column.primary_key))
+class _NewInteger(_Placeholder):
+    """The id of a new row of an integer-keyed table, chosen once every id is known."""
+
+    __slots__ = ()
+
+
+class _KeyByReference(_Placeholder):
+    """A primary key part written as a reference, known once the reference is resolved."""
+
+    __slots__ = ()
+
+
+def new_id(column: sa.Column[Any]) -> Any:
+    """A new id for ``column``: a UUID for text; for integers, the next free integer,
+    chosen once every row is read."""
+    if isinstance(column.type, sa.String):
+        return str(uuid.uuid4())
+    return _NewInteger()
+
+
+def _can_assign(key_column: sa.Column[Any], kind: Value | Ref | Owned) -> bool:
+    """Whether a missing id is made up: the primary key of a row (or the id of its owned
+    row) when it is the table's only key column and of text, or an integer the database
+    would generate (autoincrement, identity, serial). Parts of a composite key never are."""
+    if not isinstance(kind, Owned | Value) or not key_column.primary_key:
+        return False
+    table = key_column.table
+    if len(table.primary_key.columns) != 1:
+        return False
+    return isinstance(key_column.type, sa.String) or table.autoincrement_column is key_column
 
 
 def _reference_order(spec: SeedSpec) -> list[str]:
@@ -684,15 +848,25 @@ def _cycles(edges: list[tuple[Any, Any]]) -> list[list[int]]:
 
 
 def load_seeddata(
-    folder: Path, spec: SeedSpec, metadata: sa.MetaData, *, base: Sequence[Path] = ()
+    folder: Path,
+    spec: SeedSpec,
+    metadata: sa.MetaData,
+    *,
+    base: Sequence[Path] = (),
+    used_ids: Callable[[str], Iterable[Any]] | None = None,
 ) -> LoadedDataset:
     """Read and validate every file of ``folder``; raise ``DatasetError`` listing all problems.
 
     Rows of the ``base`` folders are read first and may be referred to; ``own_rows()`` of
-    the result leaves them out.
+    the result leaves them out. New rows of integer-keyed tables get integers above every
+    id of the seed data and every id ``used_ids(table)`` gives (asked only for tables that
+    have such rows).
     """
     folders = [(path, _shown_folder(path)) for path in (*base, folder)]
-    loaded = _Loader(spec, metadata, folders).load()
+    loader = _Loader(spec, metadata, folders)
+    if used_ids is not None:
+        loader.used_ids = used_ids
+    loaded = loader.load()
     if base:
         own_prefix = folders[-1][1] + "/"
         loaded.base_rows = {
@@ -743,7 +917,15 @@ def _json_message(error: Exception) -> str:
 
 
 def _is_id_object(value: Any) -> bool:
-    return isinstance(value, dict) and list(value) == ["id"] and isinstance(value["id"], str)
+    return isinstance(value, dict) and list(value) == ["id"] and _is_id(value["id"])
+
+
+def _is_id(value: Any) -> bool:
+    return isinstance(value, str) or _is_integer(value)
+
+
+def _is_integer(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
 
 
 def _show_key(key: Key) -> str:

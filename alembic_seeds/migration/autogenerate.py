@@ -4,9 +4,9 @@ state the existing revisions produce (replayed offline) and ``seeddata/``."""
 from __future__ import annotations
 
 import datetime
-import json
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+import itertools
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -22,7 +22,8 @@ from alembic_seeds.dataset.load import load_seeddata, primary_keys
 from alembic_seeds.dataset.write import write_seeddata
 from alembic_seeds.errors import ConfigError
 from alembic_seeds.migration.config import SeedsProject
-from alembic_seeds.migration.replay import data_revisions, replay
+from alembic_seeds.migration.replay import data_revisions, data_revisions_under, replay
+from alembic_seeds.migration.source import comment, docstring_lines, escape, literal
 
 #: Change sets with more changes than this go to a sidecar file next to the revision.
 INLINE_LIMIT = 200
@@ -34,8 +35,10 @@ class Generated:
     path: Path
     sidecar: Path | None
     changes: ChangeSet
-    #: Rows of seeddata/ that were written without an id and got one.
-    assigned_ids: int = 0
+    #: The seed data folder of the branch (where new ids were written back).
+    seeddata: Path
+    #: Rows of the seed data that were written without an id and got one, by table.
+    assigned_ids: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -56,11 +59,15 @@ class Pending:
 
 def pending_changes(project: SeedsProject, branch: str | None = None) -> Pending:
     project = project.for_branch(branch)
-    loaded = load_seeddata(
-        project.seeddata, project.spec, project.metadata, base=project.base_seeddata
-    )
     keys = primary_keys(project.metadata, project.spec.tables())
     scripts = ScriptDirectory.from_config(project.config)
+    loaded = load_seeddata(
+        project.seeddata,
+        project.spec,
+        project.metadata,
+        base=project.base_seeddata,
+        used_ids=_RevisionIds(scripts, keys),
+    )
     current = replay(scripts, project.branch, keys)
     desired = loaded.own_rows()
     changes = diff(desired, current, keys)
@@ -119,10 +126,55 @@ def autogenerate(
     if sidecar is not None:
         partials[1].replace(sidecar)
     partials[0].replace(path)
-    if pending.assigned_ids:
+    assigned = _count_by_table(
+        (table, key) for table, key in pending.assigned_ids if key in pending.desired[table]
+    )
+    if assigned:
         # From now on these rows are known by the ids the revision gave them.
         write_seeddata(project.seeddata, project.spec, pending.context, only=pending.desired)
-    return Generated(revision, path, sidecar, changes, len(pending.assigned_ids))
+    return Generated(revision, path, sidecar, changes, project.seeddata, assigned)
+
+
+def _count_by_table(rows: Iterable[tuple[str, Key]]) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for table, _key in rows:
+        counts[table] = counts.get(table, 0) + 1
+    return counts
+
+
+class _RevisionIds:
+    """The highest id of each single-column integer key that any data revision (of any
+    branch) inserted, updated or deleted: a new row never takes an id a revision used, even
+    one whose row is gone since. Computed on first use, in one pass over the revisions."""
+
+    def __init__(self, scripts: ScriptDirectory, keys: Mapping[str, tuple[str, ...]]) -> None:
+        self._scripts = scripts
+        self._keys = keys
+        self._highest: dict[str, int] | None = None
+
+    def __call__(self, table: str) -> list[int]:
+        if self._highest is None:
+            self._highest = self._scan()
+        return [self._highest[table]] if table in self._highest else []
+
+    def _scan(self) -> dict[str, int]:
+        highest: dict[str, int] = {}
+        for _script, data in data_revisions_under(self._scripts, self._scripts.get_heads()):
+            for table, table_changes in data.change_set().tables.items():
+                columns = self._keys.get(table, ())
+                if len(columns) != 1:
+                    continue
+                (column,) = columns
+                rows = itertools.chain(
+                    table_changes.inserts,
+                    (update.key for update in table_changes.updates),
+                    table_changes.deletes,
+                )
+                for row in rows:
+                    value = row.get(column)
+                    if isinstance(value, int) and not isinstance(value, bool):
+                        highest[table] = max(highest.get(table, value), value)
+        return highest
 
 
 def _revision_id(scripts: ScriptDirectory, name: str) -> str:
@@ -147,17 +199,17 @@ def render_revision(
     template_text = (
         resources.files("alembic_seeds.migration")
         .joinpath("templates/data_revision.py.mako")
-        .read_text()
+        .read_text(encoding="utf-8")
     )
     rendered: str = Template(template_text).render(
-        message=message,
+        message_lines=docstring_lines(message) if message.strip() else ["(no message)"],
         revision=revision,
         down_revision=down_revision,
-        literal=_py,
+        literal=literal,
         branch_labels=branch_labels,
         depends_on=depends_on,
         create_date=create_date.strftime("%Y-%m-%d %H:%M:%S UTC"),
-        summary=summary_lines(changes),
+        summary=[escape(line) for line in summary_lines(changes)],
         sidecar=sidecar,
         changes_literal=None if sidecar else changes_literal(changes, namer),
     )
@@ -181,41 +233,24 @@ def changes_literal(changes: ChangeSet, namer: RowNamer) -> str:
 
 def _table_literal(changes: ChangeSet, namer: RowNamer) -> Iterator[str]:
     for table, table_changes in sorted(changes.tables.items()):
-        yield f"    {_py(table)}: {{\n"
+        yield f"    {literal(table)}: {{\n"
         sections: list[tuple[str, list[tuple[Mapping[str, Any], str]]]] = [
-            ("inserts", [(row, _py(row)) for row in table_changes.inserts]),
+            ("inserts", [(row, literal(row)) for row in table_changes.inserts]),
             (
                 "updates",
                 [
-                    (u.key, _py({"key": u.key, "before": u.before, "after": u.after}))
+                    (u.key, literal({"key": u.key, "before": u.before, "after": u.after}))
                     for u in table_changes.updates
                 ],
             ),
-            ("deletes", [(row, _py(row)) for row in table_changes.deletes]),
+            ("deletes", [(row, literal(row)) for row in table_changes.deletes]),
         ]
         for name, entries in sections:
             if not entries:
                 continue
-            yield f"        {_py(name)}: [\n"
-            for row, literal in entries:
-                yield f"            # {_comment(namer.label(table, row))}\n"
-                yield f"            {literal},\n"
+            yield f"        {literal(name)}: [\n"
+            for row, row_literal in entries:
+                yield f"            # {comment(namer.label(table, row))}\n"
+                yield f"            {row_literal},\n"
             yield "        ],\n"
         yield "    },\n"
-
-
-def _py(value: Any) -> str:
-    """A Python literal in the style ruff format keeps (double quotes, text as is)."""
-    if isinstance(value, dict):
-        return "{" + ", ".join(f"{_py(k)}: {_py(v)}" for k, v in value.items()) + "}"
-    if isinstance(value, list | tuple):
-        items = ", ".join(_py(v) for v in value)
-        return f"({items},)" if isinstance(value, tuple) and len(value) == 1 else f"[{items}]"
-    if isinstance(value, str):
-        return json.dumps(value, ensure_ascii=False)
-    return repr(value)
-
-
-def _comment(text: str) -> str:
-    single_line = " ".join(text.split())
-    return single_line if len(single_line) <= 160 else single_line[:157] + "..."

@@ -16,11 +16,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import sqlalchemy as sa
 from alembic import context, op
 from alembic.util import CommandError
 
 from alembic_seeds.apply.engine import DriftPolicy, apply_changes
+from alembic_seeds.apply.limits import index_limit_failure
 from alembic_seeds.apply.order import parents_first
 from alembic_seeds.apply.progress import terminal_progress
 from alembic_seeds.apply.values import to_database
@@ -92,6 +94,13 @@ class DataRevision:
         except ApplyError as error:
             # Alembic prints a CommandError as one FAILED message, without a traceback.
             raise CommandError(str(error)) from error
+        except (sa.exc.DBAPIError, psycopg.Error) as error:
+            too_large = index_limit_failure(error, metadata, changes)
+            if too_large is None:
+                raise
+            raise CommandError(
+                f"data revision {self.revision} ({direction}): {too_large}"
+            ) from None
         logger.info("data revision %s (%s):", self.revision, direction)
         for line in report.lines():
             logger.info("  %s", line)

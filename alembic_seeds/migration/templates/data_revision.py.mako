@@ -1,4 +1,7 @@
-"""${message}
+"""${message_lines[0]}
+% for line in message_lines[1:]:
+${line}
+% endfor
 
 Revision ID: ${revision}
 Revises: ${down_revision or "(first data revision of its branch)"}
@@ -30,7 +33,10 @@ data = DataRevision(
     sidecar=${literal(sidecar)},
 )
 % else:
+# One changed row per line under its label: `fmt: off` keeps formatters from re-wrapping rows.
+# fmt: off
 CHANGES: dict[str, Any] | None = ${changes_literal}
+# fmt: on
 data = DataRevision(revision, __file__, changes=CHANGES)
 % endif
 

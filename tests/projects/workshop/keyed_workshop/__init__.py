@@ -1,0 +1,1 @@
+"""A small workshop catalogue whose keys are integers: the engine's fixture for such keys."""
