@@ -4,9 +4,10 @@ state the existing revisions produce (replayed offline) and ``seeddata/``."""
 from __future__ import annotations
 
 import datetime
+import functools
 import json
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from mako.template import Template  # type: ignore[import-untyped]
 
 from alembic_seeds.changes.changeset import ChangeSet, Dataset, Key, diff
 from alembic_seeds.changes.sidecar import write_sidecar
+from alembic_seeds.dataset.edits import Rename, TextEdit
 from alembic_seeds.dataset.load import load_seeddata, primary_keys
 from alembic_seeds.dataset.write import write_seeddata
 from alembic_seeds.errors import ConfigError
@@ -36,6 +38,10 @@ class Generated:
     changes: ChangeSet
     #: Rows of seeddata/ that were written without an id and got one.
     assigned_ids: int = 0
+    #: Texts edited in one of their places, now written into all of them.
+    text_edits: tuple[TextEdit, ...] = ()
+    #: Rows whose label changed, now referred to by the new one everywhere.
+    renames: tuple[Rename, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -52,19 +58,66 @@ class Pending:
     context: Dataset
     #: The revisions ``current`` was replayed from (their modules loaded once).
     scripts: ScriptDirectory
+    #: Texts edited in one of their places: ``desired`` holds the edit in all of them.
+    text_edits: list[TextEdit] = field(default_factory=list)
+    #: Rows referred to by an old label somewhere: ``desired`` refers to them all the same.
+    renames: list[Rename] = field(default_factory=list)
+
+    @property
+    def rewrites_seeddata(self) -> bool:
+        """Whether capturing the changes rewrites lines of ``seeddata/`` too."""
+        return bool(self.assigned_ids or self.text_edits or self.renames)
 
 
 def pending_changes(project: SeedsProject, branch: str | None = None) -> Pending:
     project = project.for_branch(branch)
-    loaded = load_seeddata(
-        project.seeddata, project.spec, project.metadata, base=project.base_seeddata
-    )
     keys = primary_keys(project.metadata, project.spec.tables())
-    scripts = ScriptDirectory.from_config(project.config)
-    current = replay(scripts, project.branch, keys)
+
+    # Replayed when first needed: problems of seeddata/ are found before any revision loads.
+    @functools.cache
+    def scripts() -> ScriptDirectory:
+        return ScriptDirectory.from_config(project.config)
+
+    @functools.cache
+    def current() -> Dataset:
+        return replay(scripts(), project.branch, keys)
+
+    loaded = load_seeddata(
+        project.seeddata,
+        project.spec,
+        project.metadata,
+        base=project.base_seeddata,
+        previous=lambda: previous_state(project, scripts(), current()),
+    )
     desired = loaded.own_rows()
-    changes = diff(desired, current, keys)
-    return Pending(changes, desired, current, keys, loaded.assigned_ids, loaded.rows, scripts)
+    changes = diff(desired, current(), keys)
+    return Pending(
+        changes,
+        desired,
+        current(),
+        keys,
+        loaded.assigned_ids,
+        loaded.rows,
+        scripts(),
+        loaded.text_edits,
+        loaded.renames,
+    )
+
+
+def previous_state(
+    project: SeedsProject, scripts: ScriptDirectory, own: Dataset | None = None
+) -> Dataset:
+    """What the data revisions produce for ``project``'s branch (``own``, when replayed
+    already) together with the branch it builds on: the state ``seeddata/`` was edited from."""
+    keys = primary_keys(project.metadata, project.spec.tables())
+    state = replay(scripts, project.branch, keys) if own is None else own
+    if not project.base_seeddata:
+        return state
+    base = SeedsProject.from_config(project.config)
+    merged = replay(scripts, base.branch, keys)
+    for table, rows in state.items():
+        merged[table] = {**merged.get(table, {}), **rows}
+    return merged
 
 
 def autogenerate(
@@ -119,10 +172,19 @@ def autogenerate(
     if sidecar is not None:
         partials[1].replace(sidecar)
     partials[0].replace(path)
-    if pending.assigned_ids:
-        # From now on these rows are known by the ids the revision gave them.
+    if pending.rewrites_seeddata:
+        # From now on new rows are known by the ids the revision gave them, an edited text
+        # is written alike in every place, and references use the labels rows have now.
         write_seeddata(project.seeddata, project.spec, pending.context, only=pending.desired)
-    return Generated(revision, path, sidecar, changes, len(pending.assigned_ids))
+    return Generated(
+        revision,
+        path,
+        sidecar,
+        changes,
+        len(pending.assigned_ids),
+        tuple(pending.text_edits),
+        tuple(pending.renames),
+    )
 
 
 def _revision_id(scripts: ScriptDirectory, name: str) -> str:
