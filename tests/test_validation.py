@@ -969,6 +969,40 @@ def test_a_broken_line_of_any_file_is_the_only_problem(seeddata: Path) -> None:
         (seeddata / file.path).write_bytes(original)
 
 
+@pytest.mark.parametrize("content", [b"", b"\n"], ids=["zero-bytes", "one-newline"])
+def test_emptied_file_is_the_only_problem(seeddata: Path, content: bytes) -> None:
+    """Every course, degree and faculty names a university of the emptied file."""
+    (seeddata / UNIVERSITIES).write_bytes(content)
+    assert_problem(only_problem(seeddata), shown(seeddata, UNIVERSITIES), 1, "malformed")
+
+
+def test_line_copied_with_its_ids_is_one_duplicate_id(seeddata: Path) -> None:
+    """A university line copied and renamed, its ids kept: its name text now differs from
+    the copied one, but that follows from the copied id."""
+    first = row_at(seeddata, UNIVERSITIES, 1)
+    first["name"]["en"] = "Another University"
+    line = append_lines(seeddata, UNIVERSITIES, dump(first))
+    assert_problem(
+        only_problem(seeddata), shown(seeddata, UNIVERSITIES), line, "duplicate-id", first["id"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("file", "field"),
+    [
+        pytest.param(UNIVERSITIES, "name", id="university-without-its-name"),
+        pytest.param("curriculum/prerequisites.jsonl", "from", id="edge-without-its-start"),
+    ],
+)
+def test_row_without_a_field_of_its_label_is_the_only_problem(
+    seeddata: Path, file: str, field: str
+) -> None:
+    """The row's label is made of the missing field: the lines naming the row (courses at
+    the university, the metadata of the edge) are not listed."""
+    edit_row(seeddata, file, 1, lambda row: row.pop(field))
+    assert_problem(only_problem(seeddata), shown(seeddata, file), 1, "missing-column", field)
+
+
 def test_broken_module_line_hides_every_reference_to_the_module(seeddata: Path) -> None:
     """Sub-modules, questions and prerequisite edges (``module:NAME``, the module's own
     block) refer to the module; none of them is listed."""

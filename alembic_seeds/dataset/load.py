@@ -233,6 +233,8 @@ class _Loader:
             return
         if not lines:
             self._problem((shown, 1), "malformed", "empty file (delete it to have no rows)")
+        if all(not text.strip() for _, text in lines):
+            self._lose(file.rows)  # emptied by mistake, most likely: its rows are lost
         for number, text in lines:
             origin = (shown, number)
             if not text.strip():
@@ -285,14 +287,14 @@ class _Loader:
                     checker(value)
                 except ValueProblem as problem:
                     self._problem(origin, problem.rule, f"{name}: {problem.detail}")
+                    self._mislabel(rows.table, name)
                     ok = False
                 continue
-            ok = (
-                self._parse_field(
-                    rows, name=name, kind=kind, column=column, obj=obj, origin=origin, parsed=parsed
-                )
-                and ok
-            )
+            if not self._parse_field(
+                rows, name=name, kind=kind, column=column, obj=obj, origin=origin, parsed=parsed
+            ):
+                self._mislabel(rows.table, name)
+                ok = False
         key_columns = plan.key_columns
         assign = ok and len(key_columns) == 1 and key_columns[0] not in parsed.row
         if assign:
@@ -307,6 +309,7 @@ class _Loader:
             return key
         if not self._add_row(rows.table, key, parsed.row, origin):
             self._lose(rows)
+            self._forget_copies(origin)
             return None
         if not ok:
             # Keep the row so that rows naming it do not report it missing as well.
@@ -379,11 +382,7 @@ class _Loader:
             parsed.row[kind.column] = value
             parsed.owned.append((kind, value))
             return True
-        if not self._parse_reference(name, kind, value, origin, parsed):
-            if self._in_label(rows.table, name):
-                self.mislabelled.add(rows.table)
-            return False
-        return True
+        return self._parse_reference(name, kind, value, origin, parsed)
 
     def _plan(self, rows: RowSpec) -> _RowPlan:
         plan = self.plans.get(id(rows))
@@ -449,6 +448,16 @@ class _Loader:
         return False
 
     # -- rows written in several places -----------------------------------------------
+
+    def _forget_copies(self, origin: Origin) -> None:
+        """A refused row's texts are no copies: a line copied with its id kept (the
+        duplicate-id) names the copied texts, edited or not."""
+        for copies, others in list(self.conflicts.items()):
+            kept = [(row, where) for row, where in others if where != origin]
+            if kept:
+                self.conflicts[copies] = kept
+            else:
+                del self.conflicts[copies]
 
     def _settle_conflicts(self) -> None:
         """Copies of one row that disagree: the one edit since the previous state is taken
@@ -527,8 +536,7 @@ class _Loader:
                 )
                 if target_key is None:
                     self.broken.add((ref.table, ref.key))
-                    if self._in_label(ref.table, ref.name):
-                        self.mislabelled.add(ref.table)
+                    self._mislabel(ref.table, ref.name)
                     continue
                 self.dataset[ref.table][ref.key][ref.column] = target_key[0]
             labeler.forget(table)
@@ -654,6 +662,12 @@ class _Loader:
     def _in_label(self, table: str, name: str) -> bool:
         rows = self.spec.row_spec(table)
         return rows is not None and rows.label is not None and name in label_fields(rows.label)
+
+    def _mislabel(self, table: str, name: str) -> None:
+        """Field ``name`` of a row of ``table`` has a problem: if the label is made of it,
+        references by label to rows of ``table`` may miss because of it."""
+        if self._in_label(table, name):
+            self.mislabelled.add(table)
 
     def _renames(self, labeler: Labeler) -> list[Rename]:
         if not self.renames:
