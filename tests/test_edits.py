@@ -275,60 +275,52 @@ def test_renaming_a_shared_text_in_one_copy_updates_it_in_place(scratch: Scratch
     assert renamed == {("Degree", label) for label in labels}
 
 
-#: Two modules referred to by name: "Combinatorics" by 16 sub-modules, 8 questions and a
+#: Modules referred to by name: "Combinatorics" by 16 sub-modules, 8 questions and a
 #: prerequisite edge; "Linear Equations" by 10 questions and two edges with metadata.
 RENAMED_MODULES = ("Combinatorics", "Linear Equations")
 
 
-def test_renaming_modules_on_their_own_lines_updates_their_texts_and_keeps_every_link(
-    scratch: Scratch,
+@pytest.mark.parametrize("module", RENAMED_MODULES)
+def test_renaming_a_module_on_its_own_line_updates_its_text_and_keeps_every_link(
+    scratch: Scratch, module: str
 ) -> None:
     """A module is referred to by name (parents, questions, prerequisite edges and their
-    metadata). Only the module's own line is edited: the revision rewrites the references,
-    and in the database only the module's text changes."""
-    texts: dict[str, JsonObject] = {
-        obj["name"]["en"]: obj["name"]
-        for obj in scratch.lines(MODULES)
-        if obj["name"]["en"] in RENAMED_MODULES
-    }
-    assert sorted(texts) == sorted(RENAMED_MODULES)
-    references = {module: label_uses(scratch, module) for module in RENAMED_MODULES}
-    assert min(references.values()) >= 3
-
-    def edit(project: Scratch) -> None:
-        for module in texts:
-            rename_module(project, module, f"{module} (revised)")
+    metadata). Only the module's own line is edited: the revision is the one update of its
+    text and rewrites the references; in the database nothing else changes."""
+    (text,) = [obj["name"] for obj in scratch.lines(MODULES) if obj["name"]["en"] == module]
+    references = label_uses(scratch, module)
+    assert references >= 3
+    new = f"{module} (revised)"
 
     state_a = scratch.content()
-    run = run_edit(scratch, edit, {"Translation": (0, 2, 0)})
-    for module in RENAMED_MODULES:
-        assert label_uses(scratch, module) == 0
-        assert label_uses(scratch, f"{module} (revised)") == references[module]
-    renames = {
-        rename.before: rename for rename in run.generated.renames if rename.table == "Module"
+    run = run_edit(
+        scratch, lambda project: rename_module(project, module, new), {"Translation": (0, 1, 0)}
+    )
+    assert label_uses(scratch, module) == 0
+    assert label_uses(scratch, new) == references
+    ((table, before, after, rewritten),) = [
+        (rename.table, rename.before, rename.after, len(rename.references))
+        for rename in run.generated.renames
+    ]
+    assert (table, before, after, rewritten) == ("Module", module, new, references)
+    assert run.after["Translation"][(text["id"],)] == {
+        "id": text["id"],
+        "en_text": new,
+        "he_text": text["he"],
     }
-    assert sorted(renames) == sorted(RENAMED_MODULES)
-    for module, rename in renames.items():
-        assert rename.after == f"{module} (revised)"
-    for module, text in texts.items():
-        assert run.after["Translation"][(text["id"],)] == {
-            "id": text["id"],
-            "en_text": f"{module} (revised)",
-            "he_text": text["he"],
-        }
-        users = referrers(state_a, "Translation", text["id"])
-        assert referrers(run.after, "Translation", text["id"]) == users
-        (module_row,) = [
-            row for row in state_a["Module"].values() if row["translationId"] == text["id"]
-        ]
-        linked = referrers(state_a, "Module", module_row["id"]) | referrers(
-            state_a, "Block", module_row["blockId"]
-        )
-        assert len(linked) >= 3
-        assert (
-            referrers(run.after, "Module", module_row["id"])
-            | referrers(run.after, "Block", module_row["blockId"])
-        ) == linked
+    users = referrers(state_a, "Translation", text["id"])
+    assert referrers(run.after, "Translation", text["id"]) == users
+    (module_row,) = [
+        row for row in state_a["Module"].values() if row["translationId"] == text["id"]
+    ]
+    linked = referrers(state_a, "Module", module_row["id"]) | referrers(
+        state_a, "Block", module_row["blockId"]
+    )
+    assert len(linked) >= 3
+    assert (
+        referrers(run.after, "Module", module_row["id"])
+        | referrers(run.after, "Block", module_row["blockId"])
+    ) == linked
     unchanged = ("Module", "Block", "BlockRelationship", "RelationshipMetadata", "Question")
     for table in (*unchanged, "_ModuleHierarchy", "_ModuleToQuestion", "_CourseModules"):
         assert run.after[table] == state_a[table], table
