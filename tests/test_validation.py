@@ -867,6 +867,35 @@ def test_module_renamed_on_its_own_line_is_found_by_its_old_name(
     assert loaded.text_edits == []
 
 
+def test_module_whose_name_text_is_shared_renamed_on_its_own_line(seeddata: Path) -> None:
+    """A course that shares the module's name text (the same row, written on its line too);
+    the module renamed on the module's line: the course line gets the edit, and the lines
+    naming the module by its old name find it."""
+    line = module_line(seeddata, COMBINATORICS)
+    text = row_at(seeddata, MODULES, line)["name"]
+    course = row_at(seeddata, COURSES, 1)
+    append_lines(
+        seeddata,
+        COURSES,
+        dump({"id": "course-new", "university": course["university"], "name": text}),
+    )
+    previous = load_seeddata(seeddata, SPEC, metadata).rows  # as a revision captured it
+    edit_row(seeddata, MODULES, line, lambda row: row["name"].update(en="Combinatorics II"))
+
+    loaded = load_seeddata(seeddata, SPEC, metadata, previous=previous)
+
+    (edit,) = loaded.text_edits
+    assert (edit.origin, edit.places, edit.rewritten) == ((shown(seeddata, MODULES), line), 2, 1)
+    (rename,) = loaded.renames
+    assert (rename.table, rename.before, rename.after) == (
+        "Module",
+        COMBINATORICS,
+        "Combinatorics II",
+    )
+    assert len(rename.references) == 25
+    assert loaded.rows["Translation"][(text["id"],)]["en_text"] == "Combinatorics II"
+
+
 def test_course_names_shared_by_two_universities_renamed_in_one_copy(
     seeddata: Path, previous: Dataset
 ) -> None:
