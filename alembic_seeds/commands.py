@@ -13,14 +13,20 @@ from pathlib import Path
 
 from alembic.config import Config
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 
 from alembic_seeds.changes.changeset import ChangeSet, Dataset, sum_counts
 from alembic_seeds.changes.changeset import diff as diff_datasets
 from alembic_seeds.dataset.labels import RowNamer
 from alembic_seeds.dataset.load import load_seeddata, primary_keys
 from alembic_seeds.dataset.write import render_seeddata, write_seeddata
-from alembic_seeds.errors import ChangeSetError, ConfigError, DatasetError, Problem
-from alembic_seeds.migration.autogenerate import Pending, autogenerate, pending_changes
+from alembic_seeds.errors import ChangeSetError, ConfigError, DatasetError, Problem, SeedsError
+from alembic_seeds.migration.autogenerate import (
+    Pending,
+    autogenerate,
+    pending_changes,
+    previous_state,
+)
 from alembic_seeds.migration.config import SeedsProject
 from alembic_seeds.migration.environment import database_url
 from alembic_seeds.migration.log import LOG_TABLE
@@ -84,14 +90,35 @@ def load_project(config_path: Path, branch: str | None = None) -> SeedsProject:
 
 
 def validate(project: SeedsProject) -> Outcome:
-    """Read and check seeddata/ of the project's branch without touching any database."""
+    """Read and check seeddata/ of the project's branch without touching any database.
+
+    Texts edited in one of their places and rows referred to by an old label are explained
+    (the data revisions, replayed offline, tell them apart from mistakes), not refused.
+    """
     loaded = load_seeddata(
-        project.seeddata, project.spec, project.metadata, base=project.base_seeddata
+        project.seeddata,
+        project.spec,
+        project.metadata,
+        base=project.base_seeddata,
+        previous=lambda: _previous_or_none(project),
     )
     total = sum(len(rows) for rows in loaded.rows.values())
     outcome = Outcome()
     outcome.say(f"seeddata is valid: {total} rows in {len(loaded.rows)} tables")
+    for edit in loaded.text_edits:
+        outcome.say(edit.explain())
+    for rename in loaded.renames:
+        outcome.say(rename.explain())
     return outcome
+
+
+def _previous_or_none(project: SeedsProject) -> Dataset | None:
+    """The state the data revisions produce; None when they cannot be replayed (validate
+    then judges seeddata/ on its own, and ``seeds check`` reports why)."""
+    try:
+        return previous_state(project, _scripts(project))
+    except (SeedsError, CommandError):
+        return None
 
 
 def revision(project: SeedsProject, message: str, rev_id: str | None = None) -> Outcome:
@@ -117,6 +144,10 @@ def revision(project: SeedsProject, message: str, rev_id: str | None = None) -> 
         )
         for table, count in generated.assigned_ids.items():
             outcome.say(f"  {table}: {count}")
+    for edit in generated.text_edits:
+        outcome.say(edit.report())
+    for rename in generated.renames:
+        outcome.say(rename.report())
     return outcome
 
 

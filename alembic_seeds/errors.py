@@ -38,10 +38,13 @@ class Problem:
 
 
 class DatasetError(SeedsError):
-    """``seeddata/`` holds problems; nothing may be written."""
+    """``seeddata/`` holds problems; nothing may be written.
+
+    The problems keep the order they are given in (root causes first), each once.
+    """
 
     def __init__(self, problems: Iterable[Problem]) -> None:
-        self.problems = sorted(set(problems))
+        self.problems = list(dict.fromkeys(problems))
         super().__init__("\n".join(str(problem) for problem in self.problems))
 
 

@@ -3,8 +3,9 @@ by ``seeds revision --autogenerate``, the data tests pass; without the revision 
 with the message of ``seeds check``.
 
 This works on copies of the live project, editing its files as a person would (one JSON
-line at a time). The rows it edits are chosen by their shape, not by their values, so that
-it holds whatever the live data holds.
+line at a time: a text used in several places is edited in one of them, a renamed module on
+its own line only; the revision writes the rest). The rows it edits are chosen by their
+shape, not by their values, so that it holds whatever the live data holds.
 """
 
 from __future__ import annotations
@@ -82,14 +83,38 @@ def fix_a_hebrew_name(seeddata: Path) -> None:
 
 
 def rename_an_english_text(seeddata: Path) -> None:
-    """The English text of an answer choice written in one place only."""
+    """The English text of the first text written in several places, edited in the first
+    of them only (the rows it names may be referred to by label: they are renamed too)."""
+    uses = text_uses(seeddata)
+    for path in sorted(seeddata.rglob("*.jsonl")):
+        objects = read(path)
+        for obj in objects:
+            shared = [text for text in texts(obj) if uses[text["id"]] > 1]
+            if shared:
+                shared[0]["en"] += " (reworded)"
+                write(path, objects)
+                return
+    pytest.fail("no text is written in more than one place")
+
+
+def rename_a_module(seeddata: Path) -> None:
+    """A module that other lines refer to by name (sub-modules, questions), renamed on its
+    own line only."""
+    modules_path = seeddata / "curriculum" / "modules.jsonl"
+    named: set[str] = set()
+    for path in (modules_path, seeddata / "questions" / "questions.jsonl"):
+        for obj in read(path):
+            named.update(item for item in obj.get("parents", []) if isinstance(item, str))
+            named.update(item for item in obj.get("modules", []) if isinstance(item, str))
     uses = text_uses(seeddata)
 
     def rename(obj: JsonObject) -> None:
-        obj["text"]["en"] += " (reworded)"
+        obj["name"]["en"] += " (renamed)"
 
     edit_first(
-        seeddata / "questions" / "choices.jsonl", lambda obj: uses[obj["text"]["id"]] == 1, rename
+        modules_path,
+        lambda obj: obj["name"]["en"] in named and uses[obj["name"]["id"]] == 1,
+        rename,
     )
 
 
@@ -149,11 +174,13 @@ def delete_a_prerequisite_edge(seeddata: Path) -> None:
             metadata_path.unlink()
 
 
-EDITS: list[tuple[str, Callable[[Path], None]]] = [
-    ("fix a hebrew name", fix_a_hebrew_name),
-    ("rename an english text", rename_an_english_text),
-    ("add a module with questions", add_a_module_with_questions),
-    ("delete a prerequisite edge", delete_a_prerequisite_edge),
+#: Each edit, the message of its revision, and what ``seeds revision`` must say about it.
+EDITS: list[tuple[str, Callable[[Path], None], str]] = [
+    ("fix a hebrew name", fix_a_hebrew_name, "  Translation: +0 ~1 -0"),
+    ("rename an english text", rename_an_english_text, "Wrote the edit of Translation "),
+    ("add a module with questions", add_a_module_with_questions, "Gave ids to "),
+    ("delete a prerequisite edge", delete_a_prerequisite_edge, "  BlockRelationship: +0 ~0 -1"),
+    ("rename a module", rename_a_module, "Rewrote "),
 ]
 
 
@@ -188,12 +215,13 @@ def data_tests(project: Path) -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_four_edits_each_captured_by_a_revision_pass_the_data_tests(tmp_path: Path) -> None:
+def test_five_edits_each_captured_by_a_revision_pass_the_data_tests(tmp_path: Path) -> None:
     project = copy_live_project(tmp_path / "project")
-    for message, edit in EDITS:
+    for message, edit, says in EDITS:
         edit(project / "seeddata")
         out = seeds(project, "revision", "--autogenerate", "-m", message)
         assert out.startswith("Generated "), out
+        assert any(line.startswith(says) for line in out.splitlines()), out
     result = data_tests(project)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-2000:]
     assert " passed" in result.stdout

@@ -1,7 +1,8 @@
 """Every kind of edit of ``seeddata/``, as a data revision, up and down, on both backends.
 
 Each test starts from state A (the project's first data revision applied), edits the seed
-data as a person would (one JSON line at a time), generates a revision, checks its change
+data as a person would (one JSON line at a time: a text used in several places is edited in
+one of them, a renamed row on its own line only), generates a revision, checks its change
 counts, upgrades, compares the database with ``seeddata/`` table by table, downgrades, and
 checks that the database is byte for byte state A again.
 """
@@ -18,8 +19,10 @@ from typing import Any
 import pytest
 from frozen_lumina.models import metadata
 
+from alembic_seeds import commands
 from alembic_seeds.changes.changeset import Dataset, Key, from_document
-from alembic_seeds.migration.autogenerate import Generated, pending_changes
+from alembic_seeds.errors import DatasetError
+from alembic_seeds.migration.autogenerate import Generated, autogenerate, pending_changes
 from tests.scratch import (
     BINARY_TREE_QUESTION,
     CHOICE,
@@ -43,6 +46,7 @@ OPEN_UNIVERSITY = "The Open University Of Israel"
 MANAGEMENT_COLLEGE = "The College of Management Academic Studies"
 
 COURSES = "catalog/courses.jsonl"
+DEGREES = "catalog/degrees.jsonl"
 MODULES = "curriculum/modules.jsonl"
 PREREQUISITES = "curriculum/prerequisites.jsonl"
 PREREQUISITE_METADATA = "curriculum/prerequisite_metadata.jsonl"
@@ -129,38 +133,66 @@ def referrers(dataset: Dataset, table: str, key: str) -> set[tuple[str, Key, str
     return found
 
 
-def relabel(scratch: Scratch, old: str, new: str) -> int:
-    """Rename a label wherever a line refers to it (``NAME``, ``module:NAME``, ``course:NAME``,
-    either end of an edge ``FROM -> TO``); texts and ids are left alone. Returns the count."""
-    replaced = 0
-
-    def rename(value: str) -> str:
-        nonlocal replaced
-        parts = value.split(" -> ")
-        for i, part in enumerate(parts):
-            for prefix in ("", "module:", "course:"):
-                if part == prefix + old:
-                    parts[i] = prefix + new
-                    replaced += 1
-        return " -> ".join(parts)
-
-    def walk(value: Any) -> Any:
-        if isinstance(value, str):
-            return rename(value)
-        if isinstance(value, list):
-            return [walk(item) for item in value]
-        if isinstance(value, dict) and not {"en", "he"} <= value.keys():
-            return {k: v if k == "id" else walk(v) for k, v in value.items()}
-        return value
-
-    for path in sorted(scratch.seeddata.rglob("*.jsonl")):
-        relative = str(path.relative_to(scratch.seeddata))
-        scratch.write(relative, [walk(obj) for obj in scratch.lines(relative)])
-    return replaced
-
-
 def new_id() -> str:
     return str(uuid.uuid4())
+
+
+def edit_copy(project: Scratch, file: str, text_id: str, university: str, **text: str) -> None:
+    """Edit the text ``text_id`` on the one line of ``file`` that is at ``university``."""
+    project.edit(
+        file,
+        lambda obj: obj["name"]["id"] == text_id and obj["university"] == university,
+        lambda obj: obj["name"].update(text),
+    )
+
+
+def rename_module(project: Scratch, module: str, new: str) -> None:
+    """Rename ``module`` on its own line, and nowhere else."""
+    project.edit(
+        MODULES, lambda obj: obj["name"]["en"] == module, lambda obj: obj["name"].update(en=new)
+    )
+
+
+def copies_of(scratch: Scratch, translation_id: str) -> list[JsonObject]:
+    """Every place ``seeddata/`` writes the text ``translation_id`` in full."""
+
+    def found(value: Any) -> list[JsonObject]:
+        if isinstance(value, dict):
+            here = [value] if value.get("id") == translation_id and "en" in value else []
+            return here + [text for item in value.values() for text in found(item)]
+        if isinstance(value, list):
+            return [text for item in value for text in found(item)]
+        return []
+
+    return [
+        text
+        for path in sorted(scratch.seeddata.rglob("*.jsonl"))
+        for obj in scratch.lines(str(path.relative_to(scratch.seeddata)))
+        for text in found(obj)
+    ]
+
+
+def label_uses(scratch: Scratch, label: str) -> int:
+    """How many references (``NAME``, ``module:NAME``, ``course:NAME``, an end of an edge)
+    name ``label``; texts are not references."""
+
+    def count(value: Any) -> int:
+        if isinstance(value, str):
+            parts = value.split(" -> ")
+            return sum(
+                part.removeprefix("module:").removeprefix("course:") == label for part in parts
+            )
+        if isinstance(value, list):
+            return sum(count(item) for item in value)
+        if isinstance(value, dict) and "en" not in value:
+            return sum(count(item) for name, item in value.items() if name != "id")
+        return 0
+
+    return sum(
+        count(obj)
+        for path in sorted(scratch.seeddata.rglob("*.jsonl"))
+        for obj in scratch.lines(str(path.relative_to(scratch.seeddata)))
+    )
 
 
 # --- (a) a Hebrew text fixed -------------------------------------------------------------
@@ -172,6 +204,7 @@ def test_hebrew_fix_is_one_update_of_its_translation(scratch: Scratch) -> None:
         assert project.set_text(LINEAR_ALGEBRA_1, he=LINEAR_ALGEBRA_1_HE_FIXED) == 2
 
     run = run_edit(scratch, edit, {"Translation": (0, 1, 0)})
+    assert run.generated.text_edits == ()
     assert run.state_a["Translation"][(LINEAR_ALGEBRA_1,)]["he_text"] == LINEAR_ALGEBRA_1_HE
     assert run.after["Translation"][(LINEAR_ALGEBRA_1,)] == {
         "id": LINEAR_ALGEBRA_1,
@@ -184,26 +217,48 @@ def test_hebrew_fix_is_one_update_of_its_translation(scratch: Scratch) -> None:
     assert update.after == {"he_text": LINEAR_ALGEBRA_1_HE_FIXED}
 
 
+def test_hebrew_fix_of_a_shared_text_in_one_copy_is_written_into_every_copy(
+    scratch: Scratch,
+) -> None:
+    """Only the Open University's course line is edited; the revision takes the edit and
+    writes it into the other course's line too."""
+
+    def edit(project: Scratch) -> None:
+        edit_copy(project, COURSES, LINEAR_ALGEBRA_1, OPEN_UNIVERSITY, he=LINEAR_ALGEBRA_1_HE_FIXED)
+
+    run = run_edit(scratch, edit, {"Translation": (0, 1, 0)})
+    (update,) = run.generated.changes.tables["Translation"].updates
+    assert (update.key, update.before, update.after) == (
+        {"id": LINEAR_ALGEBRA_1},
+        {"he_text": LINEAR_ALGEBRA_1_HE},
+        {"he_text": LINEAR_ALGEBRA_1_HE_FIXED},
+    )
+    copies = copies_of(scratch, LINEAR_ALGEBRA_1)
+    assert len(copies) == 2
+    assert {copy["he"] for copy in copies} == {LINEAR_ALGEBRA_1_HE_FIXED}
+    (text_edit,) = run.generated.text_edits
+    assert (text_edit.places, text_edit.rewritten) == (2, 1)
+
+
 # --- (b) an English text renamed -----------------------------------------------------------
 
 
-def test_renaming_a_shared_text_updates_it_in_place(scratch: Scratch) -> None:
-    """ "Computer Science" names two degrees and a discipline; the degrees' labels change
-    with it, so the courses that list those degrees are relabelled in the same edit."""
+def test_renaming_a_shared_text_in_one_copy_updates_it_in_place(scratch: Scratch) -> None:
+    """ "Computer Science" names two degrees and a discipline; one degree's line is edited.
+    The other copies follow, and so do the courses that list those degrees by label
+    (``Computer Science @ UNIVERSITY``): the person edits one line."""
     old, new = "Computer Science", "Computer Sciences"
+    labels = [f"{old} @ {university}" for university in (OPEN_UNIVERSITY, MANAGEMENT_COLLEGE)]
 
     def edit(project: Scratch) -> None:
-        assert project.set_text(COMPUTER_SCIENCE, en=new) == 3
-        relabelled = sum(
-            relabel(project, f"{old} @ {university}", f"{new} @ {university}")
-            for university in (OPEN_UNIVERSITY, MANAGEMENT_COLLEGE)
-        )
-        assert relabelled > 10
+        edit_copy(project, DEGREES, COMPUTER_SCIENCE, OPEN_UNIVERSITY, en=new)
 
     state_a = scratch.content()
     users = referrers(state_a, "Translation", COMPUTER_SCIENCE)
     assert {table for table, _, _ in users} == {"Degree", "Discipline"}
     assert len(users) == 3
+    references = sum(label_uses(scratch, label) for label in labels)
+    assert references > 10
 
     run = run_edit(scratch, edit, {"Translation": (0, 1, 0)})
     assert run.after["Translation"][(COMPUTER_SCIENCE,)]["en_text"] == new
@@ -211,52 +266,132 @@ def test_renaming_a_shared_text_updates_it_in_place(scratch: Scratch) -> None:
     # Nothing else moved: the degrees keep their ids and their courses.
     for table in ("Degree", "Discipline", "_CourseToDegree"):
         assert run.after[table] == state_a[table]
+    # seeddata/ now says the new name everywhere.
+    assert {copy["en"] for copy in copies_of(scratch, COMPUTER_SCIENCE)} == {new}
+    assert sum(label_uses(scratch, label) for label in labels) == 0
+    assert sum(label_uses(scratch, label.replace(old, new)) for label in labels) == references
+    renamed = {(rename.table, rename.before) for rename in run.generated.renames}
+    assert renamed == {("Degree", label) for label in labels}
 
 
-#: Two modules referred to by name: "Combinatorics" by 16 sub-modules, 8 questions and a
+#: Modules referred to by name: "Combinatorics" by 16 sub-modules, 8 questions and a
 #: prerequisite edge; "Linear Equations" by 10 questions and two edges with metadata.
 RENAMED_MODULES = ("Combinatorics", "Linear Equations")
 
 
-def test_renaming_modules_updates_their_texts_and_keeps_every_link(scratch: Scratch) -> None:
+@pytest.mark.parametrize("module", RENAMED_MODULES)
+def test_renaming_a_module_on_its_own_line_updates_its_text_and_keeps_every_link(
+    scratch: Scratch, module: str
+) -> None:
     """A module is referred to by name (parents, questions, prerequisite edges and their
-    metadata): all of those follow the rename, and in the database only its text changes."""
-    texts: dict[str, JsonObject] = {
-        obj["name"]["en"]: obj["name"]
-        for obj in scratch.lines(MODULES)
-        if obj["name"]["en"] in RENAMED_MODULES
-    }
-    assert sorted(texts) == sorted(RENAMED_MODULES)
-
-    def edit(project: Scratch) -> None:
-        for module, text in texts.items():
-            assert project.set_text(text["id"], en=f"{module} (revised)") == 1
-            assert relabel(project, module, f"{module} (revised)") >= 3
+    metadata). Only the module's own line is edited: the revision is the one update of its
+    text and rewrites the references; in the database nothing else changes."""
+    (text,) = [obj["name"] for obj in scratch.lines(MODULES) if obj["name"]["en"] == module]
+    references = label_uses(scratch, module)
+    assert references >= 3
+    new = f"{module} (revised)"
 
     state_a = scratch.content()
-    run = run_edit(scratch, edit, {"Translation": (0, 2, 0)})
-    for module, text in texts.items():
-        assert run.after["Translation"][(text["id"],)] == {
-            "id": text["id"],
-            "en_text": f"{module} (revised)",
-            "he_text": text["he"],
-        }
-        users = referrers(state_a, "Translation", text["id"])
-        assert referrers(run.after, "Translation", text["id"]) == users
-        (module_row,) = [
-            row for row in state_a["Module"].values() if row["translationId"] == text["id"]
-        ]
-        linked = referrers(state_a, "Module", module_row["id"]) | referrers(
-            state_a, "Block", module_row["blockId"]
-        )
-        assert len(linked) >= 3
-        assert (
-            referrers(run.after, "Module", module_row["id"])
-            | referrers(run.after, "Block", module_row["blockId"])
-        ) == linked
+    run = run_edit(
+        scratch, lambda project: rename_module(project, module, new), {"Translation": (0, 1, 0)}
+    )
+    assert label_uses(scratch, module) == 0
+    assert label_uses(scratch, new) == references
+    ((table, before, after, rewritten),) = [
+        (rename.table, rename.before, rename.after, len(rename.references))
+        for rename in run.generated.renames
+    ]
+    assert (table, before, after, rewritten) == ("Module", module, new, references)
+    assert run.after["Translation"][(text["id"],)] == {
+        "id": text["id"],
+        "en_text": new,
+        "he_text": text["he"],
+    }
+    users = referrers(state_a, "Translation", text["id"])
+    assert referrers(run.after, "Translation", text["id"]) == users
+    (module_row,) = [
+        row for row in state_a["Module"].values() if row["translationId"] == text["id"]
+    ]
+    linked = referrers(state_a, "Module", module_row["id"]) | referrers(
+        state_a, "Block", module_row["blockId"]
+    )
+    assert len(linked) >= 3
+    assert (
+        referrers(run.after, "Module", module_row["id"])
+        | referrers(run.after, "Block", module_row["blockId"])
+    ) == linked
     unchanged = ("Module", "Block", "BlockRelationship", "RelationshipMetadata", "Question")
     for table in (*unchanged, "_ModuleHierarchy", "_ModuleToQuestion", "_CourseModules"):
         assert run.after[table] == state_a[table], table
+
+
+def test_renaming_a_course_name_two_universities_share_renames_both_courses(
+    scratch: Scratch,
+) -> None:
+    """A rename and a shared text at once: "Linear Algebra 1" names a course at two
+    universities. Editing one course line renames the text, so both courses; the modules
+    and prerequisite edges that name either course follow."""
+    old, new = "Linear Algebra 1", "Linear Algebra I"
+    courses = [obj for obj in scratch.lines(COURSES) if obj["name"]["id"] == LINEAR_ALGEBRA_1]
+    labels = [f"{old} @ {obj['university']}" for obj in courses]
+    assert len(labels) == 2
+    references = {label: label_uses(scratch, label) for label in labels}
+    assert sum(references.values()) >= 1
+
+    def edit(project: Scratch) -> None:
+        edit_copy(project, COURSES, LINEAR_ALGEBRA_1, OPEN_UNIVERSITY, en=new)
+
+    state_a = scratch.content()
+    run = run_edit(scratch, edit, {"Translation": (0, 1, 0)})
+    for label, count in references.items():
+        assert label_uses(scratch, label) == 0
+        assert label_uses(scratch, label.replace(old, new)) == count
+    assert {copy["en"] for copy in copies_of(scratch, LINEAR_ALGEBRA_1)} == {new}
+    for table in ("Course", "Block", "BlockRelationship", "_CourseModules"):
+        assert run.after[table] == state_a[table], table
+
+
+def test_copies_edited_differently_stop_the_revision_and_write_nothing(
+    sqlite_scratch: Scratch,
+) -> None:
+    scratch = sqlite_scratch
+    for university, he in ((OPEN_UNIVERSITY, "אלגברה א"), (MANAGEMENT_COLLEGE, "אלגברה ב")):
+        edit_copy(scratch, COURSES, LINEAR_ALGEBRA_1, university, he=he)
+    files = {path: path.read_bytes() for path in scratch.root.rglob("*") if path.is_file()}
+
+    with pytest.raises(DatasetError) as raised:
+        autogenerate(scratch.project, "two fixes")
+
+    (problem,) = raised.value.problems
+    assert problem.rule == "conflicting-definition"
+    assert '"he": "אלגברה א"' in problem.detail
+    assert '"he": "אלגברה ב"' in problem.detail
+    assert f'the data revisions hold {{"he": "{LINEAR_ALGEBRA_1_HE}"}}' in problem.detail
+    assert {path: path.read_bytes() for path in scratch.root.rglob("*") if path.is_file()} == files
+
+
+def test_revision_says_which_text_it_wrote_into_how_many_places(sqlite_scratch: Scratch) -> None:
+    scratch = sqlite_scratch
+    edit_copy(scratch, COURSES, LINEAR_ALGEBRA_1, OPEN_UNIVERSITY, he=LINEAR_ALGEBRA_1_HE_FIXED)
+    outcome = commands.revision(scratch.project, "fix the Hebrew name", rev_id="aaaabbbbcccc")
+    assert outcome.exit_code == 0
+    assert outcome.lines[1:] == [
+        "  Translation: +0 ~1 -0",
+        f'Wrote the edit of Translation {LINEAR_ALGEBRA_1!r} (he "{LINEAR_ALGEBRA_1_HE}" -> '
+        f'"{LINEAR_ALGEBRA_1_HE_FIXED}") into 1 more place of seeddata/ (2 in all)',
+    ]
+
+
+def test_revision_says_which_references_it_rewrote(sqlite_scratch: Scratch) -> None:
+    scratch = sqlite_scratch
+    references = label_uses(scratch, "Combinatorics")
+    rename_module(scratch, "Combinatorics", "Combinatorics (revised)")
+    outcome = commands.revision(scratch.project, "rename", rev_id="aaaabbbbcccc")
+    assert outcome.lines[1:] == [
+        "  Translation: +0 ~1 -0",
+        f"Rewrote {references} references in {references} lines of seeddata/ to Module "
+        '"Combinatorics", now "Combinatorics (revised)"',
+    ]
 
 
 # --- (c) a module added, with its questions ------------------------------------------------

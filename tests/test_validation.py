@@ -25,10 +25,11 @@ from click.testing import CliRunner, Result
 from frozen_lumina.models import metadata
 from frozen_lumina.seeds import SPEC
 
+from alembic_seeds.changes.changeset import Dataset
 from alembic_seeds.cli import main
-from alembic_seeds.dataset.load import LoadedDataset, load_seeddata
+from alembic_seeds.dataset.load import LoadedDataset, Previous, load_seeddata
 from alembic_seeds.errors import DatasetError, Problem
-from tests.fixture_projects import LUMINA
+from tests.fixture_projects import LUMINA, copy_project
 from tests.reference import binary_trees_rows, reference_dataset
 
 REAL_SEEDDATA = LUMINA / "seeddata"
@@ -132,17 +133,17 @@ def setting(name: str, value: Any) -> Callable[[dict[str, Any]], None]:
     return edit
 
 
-def problems_of(folder: Path) -> list[Problem]:
+def problems_of(folder: Path, previous: Previous = None) -> list[Problem]:
     """The problems ``load_seeddata`` raises for ``folder`` (it must raise)."""
     with pytest.raises(DatasetError) as raised:
-        load_seeddata(folder, SPEC, metadata)
+        load_seeddata(folder, SPEC, metadata, previous=previous)
     problems = raised.value.problems
     assert problems, "DatasetError without problems"
     return problems
 
 
-def only_problem(folder: Path) -> Problem:
-    problems = problems_of(folder)
+def only_problem(folder: Path, previous: Previous = None) -> Problem:
+    problems = problems_of(folder, previous)
     assert len(problems) == 1, "expected one problem, got:\n" + "\n".join(map(str, problems))
     return problems[0]
 
@@ -271,24 +272,18 @@ def test_two_modules_named_the_same(seeddata: Path) -> None:
 
 
 def test_module_named_like_an_existing_one(seeddata: Path) -> None:
-    """A second "Basic Units": its name is taken, and every reference to it is ambiguous."""
+    """A second "Basic Units": its name is taken. The references to "Basic Units" (a
+    question's modules, a prerequisite edge from module:Basic Units) are ambiguous because
+    of it: they follow from the one mistake and are not listed."""
     line = append_lines(seeddata, MODULES, new_module("module-basic-2", "Basic Units", "tr-bu-2"))
-    problems = problems_of(seeddata)
-    duplicate = [problem for problem in problems if problem.rule == "duplicate-key"]
-    assert len(duplicate) == 1
     assert_problem(
-        duplicate[0],
+        only_problem(seeddata),
         shown(seeddata, MODULES),
         line,
         "duplicate-key",
         "'Basic Units'",
         f"{shown(seeddata, MODULES)}:2",
     )
-    ambiguous = {(p.path, p.line) for p in problems if p.rule == "ambiguous-reference"}
-    assert ambiguous == {
-        (shown(seeddata, "curriculum/prerequisites.jsonl"), 1),  # from: module:Basic Units
-        (shown(seeddata, QUESTIONS), 298),  # modules: ["Basic Units"]
-    }
 
 
 def test_two_universities_named_the_same(seeddata: Path) -> None:
@@ -673,18 +668,277 @@ def test_empty_file(seeddata: Path) -> None:
 # --- conflicting-definition -------------------------------------------------------------
 
 
+@pytest.fixture(scope="module")
+def previous() -> Dataset:
+    """The state the fixture's data revisions produce: its seed data as it stands."""
+    return load_seeddata(REAL_SEEDDATA, SPEC, metadata).rows
+
+
+def set_text(field: str, value: str) -> Callable[[dict[str, Any]], None]:
+    """An edit of the inline text of a choice."""
+
+    def edit(row: dict[str, Any]) -> None:
+        row["text"][field] = value
+
+    return edit
+
+
+def places_of(folder: Path, text_id: str) -> list[tuple[str, int]]:
+    """Every place (file, line) that writes the text ``text_id`` in full."""
+
+    def found(value: Any) -> int:
+        if isinstance(value, dict):
+            here = int(value.get("id") == text_id and {"en", "he"} <= value.keys())
+            return here + sum(found(item) for item in value.values())
+        if isinstance(value, list):
+            return sum(found(item) for item in value)
+        return 0
+
+    return [
+        (str(path.relative_to(folder)), number)
+        for path in sorted(folder.rglob("*.jsonl"))
+        for number, line in enumerate(lines_of(folder, str(path.relative_to(folder))), start=1)
+        for _ in range(found(json.loads(line)))
+    ]
+
+
 def test_same_text_defined_differently_in_two_rows(seeddata: Path) -> None:
+    """Without an earlier state nothing tells which copy is right: one line, both values."""
     yes = row_at(seeddata, CHOICES, 53)["text"]
     assert row_at(seeddata, CHOICES, 55)["text"] == yes
-    edit_row(seeddata, CHOICES, 55, lambda row: row["text"].__setitem__("en", "Yes!"))
+    edit_row(seeddata, CHOICES, 55, set_text("en", "Yes!"))
     assert_problem(
         only_problem(seeddata),
         shown(seeddata, CHOICES),
         55,
         "conflicting-definition",
         repr(yes["id"]),
-        f"{shown(seeddata, CHOICES)}:53",
+        'here {"en": "Yes!"}',
+        f'at {shown(seeddata, CHOICES)}:53 {{"en": "Yes"}}',
+        "no earlier state",
     )
+
+
+def test_text_edited_in_one_copy_is_the_edit(seeddata: Path, previous: Dataset) -> None:
+    """One copy of a text many choices share differs from the data revisions: it is the
+    edit, and the loaded data holds it for every choice."""
+    yes = row_at(seeddata, CHOICES, 55)["text"]
+    places = len(places_of(seeddata, yes["id"]))
+    assert places > 2
+    edit_row(seeddata, CHOICES, 55, set_text("en", "Yes!"))
+
+    loaded = load_seeddata(seeddata, SPEC, metadata, previous=previous)
+
+    assert loaded.rows["Translation"][(yes["id"],)] == {
+        "id": yes["id"],
+        "en_text": "Yes!",
+        "he_text": yes["he"],
+    }
+    changed = {table for table in previous if loaded.rows[table] != previous[table]}
+    assert changed == {"Translation"}
+    (edit,) = loaded.text_edits
+    assert (edit.table, edit.key, edit.origin) == (
+        "Translation",
+        (yes["id"],),
+        (shown(seeddata, CHOICES), 55),
+    )
+    assert edit.changed == {"en": ("Yes", "Yes!")}
+    assert (edit.places, edit.rewritten) == (places, places - 1)
+    assert edit.explain() == (
+        f"{shown(seeddata, CHOICES)}:55: edited text: Translation {yes['id']!r} "
+        f'en "Yes" -> "Yes!": written in {places} places, {places - 1} still hold the old '
+        "text; `seeds revision --autogenerate` writes the edit into them"
+    )
+    assert loaded.renames == []
+    assert loaded.needs_rewrite
+
+
+def test_text_edited_alike_in_two_copies_is_one_edit(seeddata: Path, previous: Dataset) -> None:
+    yes = row_at(seeddata, CHOICES, 53)["text"]
+    places = len(places_of(seeddata, yes["id"]))
+    for line in (53, 55):
+        edit_row(seeddata, CHOICES, line, set_text("he", "כן!"))
+    (edit,) = load_seeddata(seeddata, SPEC, metadata, previous=previous).text_edits
+    assert edit.origin == (shown(seeddata, CHOICES), 53)
+    assert edit.changed == {"he": (yes["he"], "כן!")}
+    assert (edit.places, edit.rewritten) == (places, places - 2)
+
+
+def test_two_copies_edited_differently_is_one_conflict_naming_both(
+    seeddata: Path, previous: Dataset
+) -> None:
+    yes = row_at(seeddata, CHOICES, 53)["text"]
+    edit_row(seeddata, CHOICES, 53, set_text("en", "Yes!"))
+    edit_row(seeddata, CHOICES, 55, set_text("en", "Yes?"))
+    problem = only_problem(seeddata, previous)
+    assert_problem(
+        problem,
+        shown(seeddata, CHOICES),
+        55,
+        "conflicting-definition",
+        repr(yes["id"]),
+        'here {"en": "Yes?"}',
+        f'at {shown(seeddata, CHOICES)}:53 {{"en": "Yes!"}}',
+        '{"en": "Yes"} (and ',  # the copies left as they were
+        'the data revisions hold {"en": "Yes"}',
+    )
+
+
+def test_new_text_written_differently_in_two_places_is_a_conflict(
+    seeddata: Path, previous: Dataset
+) -> None:
+    """A text the data revisions do not hold yet: no copy can be the edit."""
+    choice = row_at(seeddata, CHOICES, 1)
+    text = {"id": "tr-new", "en": "Perhaps", "he": "אולי"}
+    first = append_lines(
+        seeddata,
+        CHOICES,
+        dump({**choice, "id": "choice-new-1", "text": text}),
+        dump({**choice, "id": "choice-new-2", "text": {**text, "en": "Maybe"}}),
+    )
+    assert_problem(
+        only_problem(seeddata, previous),
+        shown(seeddata, CHOICES),
+        first + 1,
+        "conflicting-definition",
+        "'tr-new'",
+        'here {"en": "Maybe"}',
+        f'at {shown(seeddata, CHOICES)}:{first} {{"en": "Perhaps"}}',
+        "no earlier state",
+    )
+
+
+def test_translation_row_edited_where_an_inline_copy_is_not(
+    seeddata: Path, previous: Dataset
+) -> None:
+    """A text that no row uses written again in translations.jsonl, edited there only."""
+    name = row_at(seeddata, COURSES, 1)["name"]
+    line = append_lines(seeddata, TRANSLATIONS, dump({**name, "he": name["he"] + " א"}))
+    (edit,) = load_seeddata(seeddata, SPEC, metadata, previous=previous).text_edits
+    assert edit.origin == (shown(seeddata, TRANSLATIONS), line)
+    assert edit.rewritten == len(places_of(seeddata, name["id"])) - 1
+
+
+# --- a row renamed -----------------------------------------------------------------------
+
+
+#: A module that 16 sub-modules, 8 questions and a prerequisite edge refer to by name.
+COMBINATORICS = "Combinatorics"
+
+
+def module_line(folder: Path, name: str) -> int:
+    (line,) = [
+        number
+        for number, text in enumerate(lines_of(folder, MODULES), start=1)
+        if json.loads(text)["name"]["en"] == name
+    ]
+    return line
+
+
+def test_module_renamed_on_its_own_line_is_found_by_its_old_name(
+    seeddata: Path, previous: Dataset
+) -> None:
+    line = module_line(seeddata, COMBINATORICS)
+    text_id = row_at(seeddata, MODULES, line)["name"]["id"]
+    edit_row(seeddata, MODULES, line, lambda row: row["name"].update(en="Combinatorics II"))
+    # Without the earlier state, every reference by the old name names nothing.
+    missing = problems_of(seeddata)
+    assert {problem.rule for problem in missing} == {"missing-reference"}
+    assert len(missing) == 25
+
+    loaded = load_seeddata(seeddata, SPEC, metadata, previous=previous)
+
+    changed = {table for table in previous if loaded.rows[table] != previous[table]}
+    assert changed == {"Translation"}
+    assert loaded.rows["Translation"][(text_id,)]["en_text"] == "Combinatorics II"
+    (rename,) = loaded.renames
+    assert (rename.table, rename.before, rename.after, rename.origin) == (
+        "Module",
+        COMBINATORICS,
+        "Combinatorics II",
+        (shown(seeddata, MODULES), line),
+    )
+    assert sorted(rename.references) == sorted((p.path, p.line) for p in missing)
+    assert rename.explain() == (
+        f'{shown(seeddata, MODULES)}:{line}: renamed: Module "Combinatorics" is now '
+        '"Combinatorics II": 25 references in 25 lines use the old label; '
+        "`seeds revision --autogenerate` rewrites them"
+    )
+    assert loaded.text_edits == []
+
+
+def test_module_whose_name_text_is_shared_renamed_on_its_own_line(seeddata: Path) -> None:
+    """A course that shares the module's name text (the same row, written on its line too);
+    the module renamed on the module's line: the course line gets the edit, and the lines
+    naming the module by its old name find it."""
+    line = module_line(seeddata, COMBINATORICS)
+    text = row_at(seeddata, MODULES, line)["name"]
+    course = row_at(seeddata, COURSES, 1)
+    append_lines(
+        seeddata,
+        COURSES,
+        dump({"id": "course-new", "university": course["university"], "name": text}),
+    )
+    previous = load_seeddata(seeddata, SPEC, metadata).rows  # as a revision captured it
+    edit_row(seeddata, MODULES, line, lambda row: row["name"].update(en="Combinatorics II"))
+
+    loaded = load_seeddata(seeddata, SPEC, metadata, previous=previous)
+
+    (edit,) = loaded.text_edits
+    assert (edit.origin, edit.places, edit.rewritten) == ((shown(seeddata, MODULES), line), 2, 1)
+    (rename,) = loaded.renames
+    assert (rename.table, rename.before, rename.after) == (
+        "Module",
+        COMBINATORICS,
+        "Combinatorics II",
+    )
+    assert len(rename.references) == 25
+    assert loaded.rows["Translation"][(text["id"],)]["en_text"] == "Combinatorics II"
+
+
+def test_course_names_shared_by_two_universities_renamed_in_one_copy(
+    seeddata: Path, previous: Dataset
+) -> None:
+    """The text of two courses edited on one of their lines: both courses are renamed, and
+    the lines naming either (a module's courses, a prerequisite edge) find it."""
+    name = row_at(seeddata, COURSES, 1)["name"]
+    assert len(places_of(seeddata, name["id"])) == 2
+    edit_row(seeddata, COURSES, 1, lambda row: row["name"].update(en=name["en"] + " (new)"))
+    loaded = load_seeddata(seeddata, SPEC, metadata, previous=previous)
+    (edit,) = loaded.text_edits
+    assert (edit.places, edit.rewritten) == (2, 1)
+    renamed = {rename.table for rename in loaded.renames}
+    assert "Course" in renamed
+    assert all(rename.after.count(" (new)") >= 1 for rename in loaded.renames)
+    assert sum(len(rename.references) for rename in loaded.renames) >= 1
+
+
+def test_reference_to_a_deleted_module_says_it_was_deleted(
+    seeddata: Path, previous: Dataset
+) -> None:
+    line = module_line(seeddata, "Basic Units")
+    lines = lines_of(seeddata, MODULES)
+    write_lines(seeddata, MODULES, lines[: line - 1] + lines[line:])
+    problems = problems_of(seeddata, previous)
+    assert problems
+    for problem in problems:
+        assert problem.rule == "missing-reference", str(problem)
+        assert "Basic Units'" in problem.detail  # the module, or its block module:NAME
+        assert problem.detail.endswith("(the data revisions have one: it was deleted)")
+
+
+def test_previous_state_is_computed_only_when_needed(seeddata: Path, previous: Dataset) -> None:
+    calls: list[int] = []
+
+    def replayed() -> Dataset:
+        calls.append(1)
+        return previous
+
+    load_seeddata(seeddata, SPEC, metadata, previous=replayed)
+    assert calls == []
+    edit_row(seeddata, CHOICES, 55, set_text("en", "Yes!"))
+    load_seeddata(seeddata, SPEC, metadata, previous=replayed)
+    assert calls == [1]
 
 
 def test_translation_row_differing_from_an_inline_text(seeddata: Path) -> None:
@@ -706,10 +960,150 @@ def test_same_text_defined_identically_twice_is_one_row(seeddata: Path) -> None:
     assert len(load_seeddata(seeddata, SPEC, metadata).rows["Translation"]) == 650
 
 
+# --- one mistake, one line --------------------------------------------------------------
+
+
+def truncate(folder: Path, file: str, line: int) -> None:
+    text = lines_of(folder, file)[line - 1]
+    replace_line(folder, file, line, text[: len(text) // 2])
+
+
+def test_broken_line_hides_the_references_to_its_rows(seeddata: Path) -> None:
+    """Courses, faculties and degrees name the university of line 2 by its label: with
+    the line unreadable, they name nothing, but only the broken line is reported."""
+    label = row_at(seeddata, UNIVERSITIES, 2)["name"]["en"]
+    referring = [
+        (file, number)
+        for file in (COURSES, "catalog/degrees.jsonl", "institutions/faculties.jsonl")
+        for number, text in enumerate(lines_of(seeddata, file), start=1)
+        if json.loads(text)["university"] == label
+    ]
+    assert referring
+    truncate(seeddata, UNIVERSITIES, 2)
+    assert_problem(
+        only_problem(seeddata), shown(seeddata, UNIVERSITIES), 2, "malformed", "invalid JSON"
+    )
+
+
+def test_a_broken_line_of_any_file_is_the_only_problem(seeddata: Path) -> None:
+    """Each file in turn, its first line cut in half (the rows of first lines are the ones
+    most often referred to: the first university, the first course, ...)."""
+    for file in SPEC.files:
+        original = (seeddata / file.path).read_bytes()
+        truncate(seeddata, file.path, 1)
+        problems = problems_of(seeddata)
+        assert [(p.path, p.line, p.rule) for p in problems] == [
+            (shown(seeddata, file.path), 1, "malformed")
+        ], "\n".join(map(str, problems))
+        (seeddata / file.path).write_bytes(original)
+
+
+@pytest.mark.parametrize("content", [b"", b"\n"], ids=["zero-bytes", "one-newline"])
+def test_emptied_file_is_the_only_problem(seeddata: Path, content: bytes) -> None:
+    """Every course, degree and faculty names a university of the emptied file."""
+    (seeddata / UNIVERSITIES).write_bytes(content)
+    assert_problem(only_problem(seeddata), shown(seeddata, UNIVERSITIES), 1, "malformed")
+
+
+def test_line_copied_with_its_ids_is_one_duplicate_id(seeddata: Path) -> None:
+    """A university line copied and renamed, its ids kept: its name text now differs from
+    the copied one, but that follows from the copied id."""
+    first = row_at(seeddata, UNIVERSITIES, 1)
+    first["name"]["en"] = "Another University"
+    line = append_lines(seeddata, UNIVERSITIES, dump(first))
+    assert_problem(
+        only_problem(seeddata), shown(seeddata, UNIVERSITIES), line, "duplicate-id", first["id"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("file", "field"),
+    [
+        pytest.param(UNIVERSITIES, "name", id="university-without-its-name"),
+        pytest.param("curriculum/prerequisites.jsonl", "from", id="edge-without-its-start"),
+    ],
+)
+def test_row_without_a_field_of_its_label_is_the_only_problem(
+    seeddata: Path, file: str, field: str
+) -> None:
+    """The row's label is made of the missing field: the lines naming the row (courses at
+    the university, the metadata of the edge) are not listed."""
+    edit_row(seeddata, file, 1, lambda row: row.pop(field))
+    assert_problem(only_problem(seeddata), shown(seeddata, file), 1, "missing-column", field)
+
+
+def test_broken_module_line_hides_every_reference_to_the_module(seeddata: Path) -> None:
+    """Sub-modules, questions and prerequisite edges (``module:NAME``, the module's own
+    block) refer to the module; none of them is listed."""
+    line = module_line(seeddata, COMBINATORICS)
+    replace_line(seeddata, MODULES, line, lines_of(seeddata, MODULES)[line - 1] + ",")
+    assert_problem(only_problem(seeddata), shown(seeddata, MODULES), line, "malformed")
+
+
+@pytest.mark.parametrize("with_previous", [False, True], ids=["alone", "with-previous"])
+def test_reference_to_a_row_whose_own_reference_is_wrong_is_not_listed(
+    seeddata: Path, previous: Dataset, with_previous: bool
+) -> None:
+    """A course at a university that does not exist: its label is not what the modules and
+    edges that name the course wrote, because of that one mistake."""
+    course = next(
+        number
+        for number, text in enumerate(lines_of(seeddata, COURSES), start=1)
+        if f"course:{json.loads(text)['name']['en']} @ {json.loads(text)['university']}"
+        in (seeddata / "curriculum/prerequisites.jsonl").read_text("utf-8")
+    )
+    edit_row(seeddata, COURSES, course, setting("university", "Hogwarts"))
+    assert_problem(
+        only_problem(seeddata, previous if with_previous else None),
+        shown(seeddata, COURSES),
+        course,
+        "missing-reference",
+        "'Hogwarts'",
+    )
+
+
+def test_copies_that_disagree_hide_references_by_either_name(seeddata: Path) -> None:
+    """Two courses share a text; one copy renamed and no earlier state to settle it: the
+    lines naming the other course by its name are not listed besides the conflict."""
+    name = row_at(seeddata, COURSES, 1)["name"]
+    assert len(places_of(seeddata, name["id"])) == 2
+    edit_row(seeddata, COURSES, 1, lambda row: row["name"].update(en=name["en"] + " (new)"))
+    assert only_problem(seeddata).rule == "conflicting-definition"
+
+
+def test_a_broken_line_comes_before_a_reference_problem_of_a_file_read_earlier(
+    seeddata: Path,
+) -> None:
+    broken = append_lines(seeddata, TRANSLATIONS, '{"id": "t-new", "en": ')
+    edit_row(seeddata, COURSES, 1, setting("university", "Hogwarts"))
+    assert [(p.path, p.line, p.rule) for p in problems_of(seeddata)] == [
+        (shown(seeddata, TRANSLATIONS), broken, "malformed"),
+        (shown(seeddata, COURSES), 1, "missing-reference"),
+    ]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        pytest.param("[" * 100_000 + "]" * 100_000, id="arrays"),
+        pytest.param('{"a": ' * 100_000 + "1" + "}" * 100_000, id="objects"),
+    ],
+)
+def test_json_nested_100000_deep_is_malformed(seeddata: Path, text: str) -> None:
+    line = append_lines(seeddata, TRANSLATIONS, text)
+    assert_problem(
+        only_problem(seeddata), shown(seeddata, TRANSLATIONS), line, "malformed", "nested"
+    )
+
+
 # --- every problem, in order ------------------------------------------------------------
 
 
-def test_all_problems_are_listed_sorted_by_path_and_line(seeddata: Path) -> None:
+def test_problems_of_lines_come_first_then_references_each_in_reading_order(
+    seeddata: Path,
+) -> None:
+    """questions.jsonl is read before choices.jsonl; a reference is resolved once every
+    line is read, so its problem comes after the problems of reading lines."""
     question_line = append_lines(
         seeddata,
         QUESTIONS,
@@ -721,15 +1115,15 @@ def test_all_problems_are_listed_sorted_by_path_and_line(seeddata: Path) -> None
         load_seeddata(seeddata, SPEC, metadata)
     problems = raised.value.problems
     assert [(p.path, p.line, p.rule) for p in problems] == [
+        (shown(seeddata, QUESTIONS), question_line, "bad-enum"),
         (shown(seeddata, CHOICES), 1, "wrong-type"),
         (shown(seeddata, CHOICES), 3, "missing-reference"),
-        (shown(seeddata, QUESTIONS), question_line, "bad-enum"),
     ]
-    assert "'yes'" in problems[0].detail
-    assert "'What is the meaning of life'" in problems[1].detail
-    assert "'essay'" in problems[2].detail
+    assert "'essay'" in problems[0].detail
+    assert "'yes'" in problems[1].detail
+    assert "'What is the meaning of life'" in problems[2].detail
     assert str(raised.value).splitlines() == [str(problem) for problem in problems]
-    assert str(problems[0]) == f"{problems[0].path}:1: wrong-type: {problems[0].detail}"
+    assert str(problems[1]) == f"{problems[1].path}:1: wrong-type: {problems[1].detail}"
 
 
 def test_problems_of_many_files_all_reported(seeddata: Path) -> None:
@@ -739,14 +1133,12 @@ def test_problems_of_many_files_all_reported(seeddata: Path) -> None:
     edit_row(seeddata, MODULES, 2, setting("parents", ["No Such Module"]))
     edit_row(seeddata, DISCIPLINES, 1, setting("faculty", "No Such Faculty"))
     problems = problems_of(seeddata)
-    assert [(p.path, p.line, p.rule) for p in problems] == sorted(
-        [
-            (shown(seeddata, UNIT_ANSWERS), 1, "malformed"),
-            (shown(seeddata, TRANSLATIONS), broken_translation, "malformed"),
-            (shown(seeddata, MODULES), 2, "missing-reference"),
-            (shown(seeddata, DISCIPLINES), 1, "missing-reference"),
-        ]
-    )
+    assert [(p.path, p.line, p.rule) for p in problems] == [
+        (shown(seeddata, UNIT_ANSWERS), 1, "malformed"),
+        (shown(seeddata, TRANSLATIONS), broken_translation, "malformed"),
+        (shown(seeddata, DISCIPLINES), 1, "missing-reference"),
+        (shown(seeddata, MODULES), 2, "missing-reference"),
+    ]
 
 
 # --- how paths are printed --------------------------------------------------------------
@@ -994,9 +1386,9 @@ def test_cli_validate_broken_copy_exits_2(
     errors = result.stderr.splitlines()
     assert PROBLEM_LINE.match(errors[0]), errors[0]
     assert errors == [
-        f"{seeddata}/{MODULES}:2: missing-reference: parents: no Module named 'No Such Module'",
         f"{seeddata}/{CHOICES}:1: wrong-type: correct: isCorrect must be a boolean, "
         "not string 'true'",
+        f"{seeddata}/{MODULES}:2: missing-reference: parents: no Module named 'No Such Module'",
         "2 problem(s) in seed data; nothing written",
     ]
     assert all(PROBLEM_LINE.match(line) for line in errors[:-1])
@@ -1038,3 +1430,90 @@ def test_cli_validate_without_the_config_file(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["-c", str(tmp_path / "nothing.ini"), "validate"])
     assert result.exit_code == 2
     assert result.stderr.startswith("error: ")
+
+
+def test_cli_validate_json_nested_100000_deep_is_one_problem(
+    project: Path, seeddata: Path, no_connections: list[str]
+) -> None:
+    line = append_lines(seeddata, TRANSLATIONS, "[" * 100_000 + "]" * 100_000)
+    result = validate(project)
+    assert result.exit_code == 2, result.output
+    assert result.stderr.splitlines() == [
+        f"{seeddata}/{TRANSLATIONS}:{line}: malformed: invalid JSON: nested too deeply",
+        "1 problem(s) in seed data; nothing written",
+    ]
+    assert no_connections == []
+
+
+# --- the command line, with the data revisions to compare with ---------------------------
+
+
+@pytest.fixture
+def lumina(tmp_path: Path) -> Path:
+    """A copy of the frozen Lumina project: its seed data and its data revisions."""
+    return copy_project(tmp_path / "lumina")
+
+
+def test_cli_validate_explains_a_text_edited_in_one_copy(
+    lumina: Path, no_connections: list[str]
+) -> None:
+    seeddata = lumina / "seeddata"
+    yes = row_at(seeddata, CHOICES, 55)["text"]
+    places = len(places_of(seeddata, yes["id"]))
+    edit_row(seeddata, CHOICES, 55, set_text("en", "Yes!"))
+    before = snapshot(lumina)
+
+    result = validate(lumina / "alembic.ini")
+
+    assert result.exit_code == 0, result.output
+    assert result.stderr == ""
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("seeddata is valid: ")
+    assert lines[1:] == [
+        f"{seeddata}/{CHOICES}:55: edited text: Translation {yes['id']!r} "
+        f'en "Yes" -> "Yes!": written in {places} places, {places - 1} still hold the old '
+        "text; `seeds revision --autogenerate` writes the edit into them"
+    ]
+    # The data revisions were replayed offline: nothing written, nothing connected to.
+    assert snapshot(lumina) == before
+    assert no_connections == []
+
+
+def test_cli_validate_explains_a_renamed_module(lumina: Path, no_connections: list[str]) -> None:
+    seeddata = lumina / "seeddata"
+    line = module_line(seeddata, COMBINATORICS)
+    edit_row(seeddata, MODULES, line, lambda row: row["name"].update(en="Combinatorics II"))
+    result = validate(lumina / "alembic.ini")
+    assert result.exit_code == 0, result.output
+    assert result.stdout.splitlines()[1:] == [
+        f'{seeddata}/{MODULES}:{line}: renamed: Module "Combinatorics" is now '
+        '"Combinatorics II": 25 references in 25 lines use the old label; '
+        "`seeds revision --autogenerate` rewrites them"
+    ]
+    assert no_connections == []
+
+
+def test_cli_validate_copies_edited_differently_exit_2_with_one_line(
+    lumina: Path, no_connections: list[str]
+) -> None:
+    seeddata = lumina / "seeddata"
+    edit_row(seeddata, CHOICES, 53, set_text("en", "Yes!"))
+    edit_row(seeddata, CHOICES, 55, set_text("en", "Yes?"))
+    result = validate(lumina / "alembic.ini")
+    assert result.exit_code == 2, result.output
+    (problem, summary) = result.stderr.splitlines()
+    assert problem.startswith(f"{seeddata}/{CHOICES}:55: conflicting-definition: ")
+    assert f'{seeddata}/{CHOICES}:53 {{"en": "Yes!"}}' in problem
+    assert 'here {"en": "Yes?"}' in problem
+    assert summary == "1 problem(s) in seed data; nothing written"
+    assert no_connections == []
+
+
+def test_cli_validate_without_data_revisions_judges_the_copies_alone(
+    project: Path, seeddata: Path, no_connections: list[str]
+) -> None:
+    """A configuration without revisions to replay: an edited copy is a conflict."""
+    edit_row(seeddata, CHOICES, 55, set_text("en", "Yes!"))
+    result = validate(project)
+    assert result.exit_code == 2, result.output
+    assert "no earlier state" in result.stderr.splitlines()[0]

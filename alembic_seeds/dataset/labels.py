@@ -70,6 +70,14 @@ class RowNamer:
                 return state.label(table, key)
         return None
 
+    def owner(self, table: str, key: Key) -> tuple[str, Key] | None:
+        """The row that owns this one (an ``Owned`` row is named after its owner), from the
+        first state that holds the row; None when no row owns it."""
+        for state in self._states:
+            if key in state.rows(table):
+                return state.owner(table, key)
+        return None
+
     def index(self, table: str) -> dict[str, list[Key]]:
         """Label -> keys of the rows of the first state that carry it (several: ambiguous)."""
         return self._states[0].index(table) if self._states else {}
@@ -223,6 +231,10 @@ class _StateLabels:
         if rows is None or rows.label is None:
             return None
         return rows.label.format_map(_Parts(self, rows, row))
+
+    def owner(self, table: str, key: Key) -> tuple[str, Key] | None:
+        found = self._owner_index().get(table, {}).get(key)
+        return None if found is None else (found[0], found[1])
 
     def _owner_index(self) -> dict[str, dict[Key, tuple[str, Key, str]]]:
         if self._owners is None:

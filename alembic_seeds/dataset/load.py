@@ -1,7 +1,14 @@
 """Reading ``seeddata/`` into a validated ``Dataset``, before any connection is opened.
 
 Every problem found is reported as ``path:line: rule: detail``; all of them are collected
-before giving up, so one run shows everything there is to fix.
+before giving up, so one run shows everything there is to fix. A problem that follows from
+another one (a reference to a row on a line that could not be read, say) is not reported:
+one mistake, one line. Root causes come first: problems of reading a line, then of its
+references, then of the dataset as a whole, each in the order the files are read.
+
+Given the previous state (what the data revisions produce), two kinds of edit made in one
+place are taken for what they are (see ``edits``): a text edited in one of the places it is
+written, and a row whose label changed while other lines still refer to it by the old one.
 """
 
 from __future__ import annotations
@@ -18,12 +25,29 @@ import sqlalchemy as sa
 
 from alembic_seeds.changes.changeset import Dataset, Key
 from alembic_seeds.dataset.columns import ValueProblem, check_value, value_checker
+from alembic_seeds.dataset.edits import (
+    Copies,
+    Origin,
+    Rename,
+    TextEdit,
+    changed_fields,
+    conflict,
+    fold_renames,
+    label_fields,
+    label_sources,
+    settle,
+    show_key,
+)
 from alembic_seeds.dataset.indexes import oversized_rows
 from alembic_seeds.dataset.labels import RowNamer
 from alembic_seeds.dataset.spec import FileSpec, Links, Owned, Ref, RowSpec, SeedSpec, Value
 from alembic_seeds.errors import ConfigError, DatasetError, Problem
 
-Origin = tuple[str, int]
+#: The state the data revisions produce (or a function computing it when first needed).
+Previous = Dataset | Callable[[], Dataset | None] | None
+
+#: When a problem is found: reading a line, resolving its references, checking the whole.
+_READING, _REFERENCES, _WHOLE = range(3)
 
 
 @dataclass
@@ -36,6 +60,15 @@ class LoadedDataset:
     assigned_ids: list[tuple[str, Key]] = field(default_factory=list)
     #: Rows read from base folders (another branch's seed data), by table.
     base_rows: dict[str, set[Key]] = field(default_factory=dict)
+    #: Rows written in several places and edited in some: ``rows`` holds the edit.
+    text_edits: list[TextEdit] = field(default_factory=list)
+    #: Rows referred to by their old label somewhere: ``rows`` refers to them all the same.
+    renames: list[Rename] = field(default_factory=list)
+
+    @property
+    def needs_rewrite(self) -> bool:
+        """Whether writing ``rows`` back would change ``seeddata/`` beyond new ids."""
+        return bool(self.text_edits or self.renames)
 
     def own_rows(self) -> Dataset:
         """The rows of the folder itself, without those of its base folders."""
@@ -120,9 +153,14 @@ class _Loader:
     metadata: sa.MetaData
     #: (folder, how messages show it); rows of all of them form one dataset.
     folders: list[tuple[Path, str]]
+    #: What the data revisions produce: tells edited copies and old labels apart.
+    previous: Previous = None
     dataset: Dataset = field(default_factory=dict)
     origins: dict[str, dict[Key, Origin]] = field(default_factory=dict)
-    problems: list[Problem] = field(default_factory=list)
+    #: Problems and how they rank: (phase, file in reading order, line, order found).
+    ranked: list[tuple[tuple[int, int, int, int], Problem]] = field(default_factory=list)
+    phase: int = _READING
+    file_order: dict[str, int] = field(default_factory=dict)
     refs: list[_PendingRef] = field(default_factory=list)
     links: list[_PendingLinks] = field(default_factory=list)
     broken: set[tuple[str, Key]] = field(default_factory=set)
@@ -135,6 +173,25 @@ class _Loader:
     used_ids: Callable[[str], Iterable[Any]] = lambda _table: ()
     #: Tables with rows whose key holds a reference (keyed once references are resolved).
     keyed_by_reference: set[str] = field(default_factory=set)
+    #: Copies of inline rows identical to the first definition, beyond it.
+    repeats: dict[tuple[str, Key], int] = field(default_factory=dict)
+    #: Copies of inline rows that differ from the first definition, and where they are.
+    conflicts: dict[tuple[str, Key], list[tuple[dict[str, Any], Origin]]] = field(
+        default_factory=dict
+    )
+    #: Rows whose copies no single edit explains: the values other than the one kept.
+    unsettled: list[tuple[str, Key, list[dict[str, Any]]]] = field(default_factory=list)
+    #: Tables that may lack rows: a line that could not be read, a row that was refused.
+    lost: set[str] = field(default_factory=set)
+    #: Tables with rows whose label may be wrong: a part of it did not resolve.
+    mislabelled: set[str] = field(default_factory=set)
+    text_edits: list[TextEdit] = field(default_factory=list)
+    renames: dict[tuple[str, Key], Rename] = field(default_factory=dict)
+    _previous_state: Dataset | None = None
+    _previous_known: bool = False
+    _previous_labels: dict[str, dict[str, list[Key]]] = field(default_factory=dict)
+    _alternative_labels: dict[str, set[str]] = field(default_factory=dict)
+    _label_sources: dict[str, set[str]] | None = None
 
     def load(self) -> LoadedDataset:
         self.inline_tables = {
@@ -150,33 +207,47 @@ class _Loader:
             for file in self.spec.files:
                 self._read_file(folder, shown, file)
         self._assign_integer_ids()
+        self._settle_conflicts()
         labeler = RowNamer.of_dataset(self.spec, self.dataset)
+        self.phase = _REFERENCES
         self._resolve_refs(labeler)
         self._key_by_references(labeler)
         self._resolve_links(labeler)
+        self.phase = _WHOLE
         self._check_unique_labels(labeler)
         self._check_foreign_keys()
         self._check_unique_constraints()
         self._check_index_sizes()
         self._check_cycles(labeler)
-        if self.problems:
-            raise DatasetError(self.problems)
-        return LoadedDataset(self.dataset, self.origins, self.assigned)
+        if self.ranked:
+            raise DatasetError(problem for _, problem in sorted(self.ranked))
+        return LoadedDataset(
+            self.dataset,
+            self.origins,
+            self.assigned,
+            text_edits=self.text_edits,
+            renames=self._renames(labeler),
+        )
 
     # -- reading ---------------------------------------------------------------------
 
     def _read_file(self, folder: Path, shown_folder: str, file: FileSpec) -> None:
         path = folder / file.path
         shown = f"{shown_folder}/{file.path}"
+        self.file_order.setdefault(shown, len(self.file_order))
         if not path.exists():
             return
         try:
             lines = list(read_lines(path, shown))
         except DatasetError as error:
-            self.problems.extend(error.problems)
+            for problem in error.problems:
+                self._problem((problem.path, problem.line), problem.rule, problem.detail)
+            self._lose(file.rows)
             return
         if not lines:
             self._problem((shown, 1), "malformed", "empty file (delete it to have no rows)")
+        if all(not text.strip() for _, text in lines):
+            self._lose(file.rows)  # emptied by mistake, most likely: its rows are lost
         for number, text in lines:
             origin = (shown, number)
             if not text.strip():
@@ -184,13 +255,28 @@ class _Loader:
                 continue
             try:
                 value = _DECODER.decode(text)
-            except (ValueError, _DuplicateKeyError) as error:
+            except (ValueError, RecursionError) as error:
                 self._problem(origin, "malformed", _json_message(error))
+                self._lose(file.rows)
                 continue
             if not isinstance(value, dict):
                 self._problem(origin, "malformed", "a line must hold one JSON object")
+                self._lose(file.rows)
                 continue
             self._parse_row(file.rows, value, origin)
+
+    def _lose(self, rows: RowSpec) -> None:
+        """Rows of ``rows`` (and those defined inside them) may be missing from the data."""
+        if rows.table in self.lost:
+            return
+        self.lost.add(rows.table)
+        for kind in rows.fields.values():
+            if isinstance(kind, Owned | Links):
+                self.lost.add(kind.table)
+            elif isinstance(kind, Ref) and kind.inline:
+                inline = self.spec.row_spec(kind.table)
+                if inline is not None:
+                    self._lose(inline)
 
     def _parse_row(self, rows: RowSpec, obj: dict[str, Any], origin: Origin) -> Key | None:
         """Add the row that ``obj`` writes (and the rows it defines in place)."""
@@ -214,20 +300,21 @@ class _Loader:
                     checker(value)
                 except ValueProblem as problem:
                     self._problem(origin, problem.rule, f"{name}: {problem.detail}")
+                    self._mislabel(rows.table, name)
                     ok = False
                 continue
-            ok = (
-                self._parse_field(
-                    rows, name=name, kind=kind, column=column, obj=obj, origin=origin, parsed=parsed
-                )
-                and ok
-            )
+            if not self._parse_field(
+                rows, name=name, kind=kind, column=column, obj=obj, origin=origin, parsed=parsed
+            ):
+                self._mislabel(rows.table, name)
+                ok = False
         key_columns = plan.key_columns
         assign = ok and len(key_columns) == 1 and key_columns[0] not in parsed.row
         if assign:
             # A new row written without an id gets one; a revision writes it back.
             parsed.row[key_columns[0]] = new_id(self.metadata.tables[rows.table].c[key_columns[0]])
         if any(column not in parsed.row for column in key_columns):
+            self._lose(rows)
             return None
         key = tuple(
             _KeyByReference()
@@ -238,7 +325,12 @@ class _Loader:
         )
         if any(isinstance(part, _KeyByReference) for part in key):
             self.keyed_by_reference.add(rows.table)
+        if not ok and rows.table in self.inline_tables and key in self.dataset[rows.table]:
+            # A copy with a problem of its own: that problem is the one to report.
+            return key
         if not self._add_row(rows.table, key, parsed.row, origin):
+            self._lose(rows)
+            self._forget_copies(origin)
             return None
         if not ok:
             # Keep the row so that rows naming it do not report it missing as well.
@@ -368,19 +460,19 @@ class _Loader:
         first = self.origins[table][key]
         inline = table in self.inline_tables
         if existing == row and first != origin and inline:
-            return True  # the same text written again where it is used: one row
+            # The same text written again where it is used: one row.
+            self.repeats[(table, key)] = self.repeats.get((table, key), 0) + 1
+            return True
         if existing == row:
-            detail = f"{table} {_show_key(key)} appears twice on this line"
-            self._problem(origin, "duplicate-id", detail)
+            where = "on this line" if first == origin else f"at {_show(first)}"
+            self._problem(origin, "duplicate-id", f"{table} {show_key(key)} also {where}")
         elif inline:
-            self._problem(
-                origin,
-                "conflicting-definition",
-                f"{table} {_show_key(key)} differs from its definition at {_show(first)}",
-            )
+            # Settled once every file is read (an edit of one copy, or a conflict).
+            self.conflicts.setdefault((table, key), []).append((row, origin))
+            return True
         else:
             self._problem(
-                origin, "duplicate-id", f"{table} {_show_key(key)} already at {_show(first)}"
+                origin, "duplicate-id", f"{table} {show_key(key)} already at {_show(first)}"
             )
         return False
 
@@ -451,7 +543,7 @@ class _Loader:
                     self._problem(
                         origins[key],
                         "duplicate-id",
-                        f"{name} {_show_key(key_now)} already at {_show(first)}",
+                        f"{name} {show_key(key_now)} also at {_show(first)}",
                     )
                     continue
                 rekeyed[key_now] = row
@@ -481,6 +573,78 @@ class _Loader:
                 if isinstance(kind, Ref | Owned) and kind.table in tables:
                     holders.setdefault(rows.table, set()).add(kind.column)
         return holders
+
+    # -- rows written in several places -----------------------------------------------
+
+    def _forget_copies(self, origin: Origin) -> None:
+        """A refused row's texts are no copies: a line copied with its id kept (the
+        duplicate-id) names the copied texts, edited or not."""
+        for copies, others in list(self.conflicts.items()):
+            kept = [(row, where) for row, where in others if where != origin]
+            if kept:
+                self.conflicts[copies] = kept
+            else:
+                del self.conflicts[copies]
+
+    def _settle_conflicts(self) -> None:
+        """Copies of one row that disagree: the one edit since the previous state is taken
+        and written into every copy; copies no single edit explains are one problem."""
+        for (table, key), others in self.conflicts.items():
+            values = [
+                Copies(
+                    self.dataset[table][key],
+                    [self.origins[table][key]],
+                    self.repeats.get((table, key), 0),
+                )
+            ]
+            for row, origin in others:
+                same = next((copies for copies in values if copies.row == row), None)
+                if same is None:
+                    values.append(Copies(row, [origin]))
+                else:
+                    same.origins.append(origin)
+            rows = self.spec.row_spec(table)
+            assert rows is not None, f"no row spec for {table}"
+            fields = {k.column: name for name, k in rows.fields.items() if isinstance(k, Value)}
+            previous = self._previous()
+            before = None if previous is None else previous.get(table, {}).get(key)
+            settled = settle(values, before, list(fields))
+            if settled is None:
+                origin, detail = conflict(table, key, values, before, fields)
+                self._problem(origin, "conflicting-definition", detail)
+                self.unsettled.append((table, key, [copies.row for copies in values[1:]]))
+                continue
+            assert before is not None
+            edit = settled.edit
+            self.dataset[table][key] = edit.row
+            self.origins[table][key] = edit.origins[0]
+            self.text_edits.append(
+                TextEdit(
+                    table,
+                    key,
+                    edit.origins[0],
+                    changed_fields(before, edit.row, fields),
+                    places=edit.count + settled.old.count,
+                    rewritten=settled.old.count,
+                )
+            )
+
+    def _previous(self) -> Dataset | None:
+        """The previous state, computed the first time it is needed."""
+        if not self._previous_known:
+            source = self.previous
+            self._previous_state = source() if callable(source) else source
+            self._previous_known = True
+        return self._previous_state
+
+    def _previous_index(self, table: str) -> dict[str, list[Key]]:
+        """Label -> keys of ``table`` in the previous state."""
+        if table not in self._previous_labels:
+            previous = self._previous()
+            namer = None if previous is None else RowNamer.of_dataset(self.spec, previous)
+            index = {} if namer is None else namer.index(table)
+            self._previous_labels[table] = index
+        return self._previous_labels[table]
 
     # -- references --------------------------------------------------------------------
 
@@ -516,6 +680,7 @@ class _Loader:
             )
             if target_key is None:
                 self.broken.add((ref.table, ref.key))
+                self._mislabel(ref.table, ref.name)
                 continue
             self.dataset[ref.table][ref.key][ref.column] = target_key[0]
 
@@ -597,20 +762,122 @@ class _Loader:
         if by_id:
             if (value,) in self.dataset[target]:
                 return (value,)
-            self._problem(origin, "missing-reference", f"{name}: no {target} with id {value!r}")
+            if not self._follows(target, None):
+                self._problem(origin, "missing-reference", f"{name}: no {target} with id {value!r}")
             return None
         keys = self._label_index(labeler, target).get(value, [])
         if len(keys) == 1:
             return keys[0]
         if not keys:
-            self._problem(origin, "missing-reference", f"{name}: no {target} named {value!r}")
-        else:
+            renamed = self._renamed(target, value, origin)
+            if renamed is not None:
+                return renamed
+            if not self._follows(target, value):
+                self._problem(
+                    origin,
+                    "missing-reference",
+                    f"{name}: no {target} named {value!r}{self._deleted(target, value)}",
+                )
+        elif not self._duplicate_reported(labeler, target, keys):
             self._problem(
                 origin,
                 "ambiguous-reference",
                 f"{name}: {len(keys)} rows of {target} are named {value!r}; refer by id",
             )
         return None
+
+    def _renamed(self, table: str, label: str, origin: Origin) -> Key | None:
+        """The row of ``table`` that had ``label`` in the previous state, if it is still
+        there under another label: the reference at ``origin`` is rewritten to it."""
+        keys = self._previous_index(table).get(label, [])
+        if len(keys) != 1 or keys[0] not in self.dataset[table]:
+            return None
+        key = keys[0]
+        rename = self.renames.get((table, key))
+        if rename is None:
+            rename = Rename(table, key, label, label, self.origins[table][key])
+            self.renames[(table, key)] = rename
+        rename.references.append(origin)
+        return key
+
+    def _deleted(self, table: str, label: str) -> str:
+        if self._previous_index(table).get(label):
+            return " (the data revisions have one: it was deleted)"
+        return ""
+
+    def _follows(self, table: str, label: str | None) -> bool:
+        """Whether a reference to ``table`` that found no row follows from another problem:
+        the row may be on a line that could not be read, or its label made of a part that
+        did not resolve (a lost row of another table makes a label wrong only through such
+        a part), or of a text whose copies disagree."""
+        if table in self.lost:
+            return True
+        if label is None:
+            return False
+        if self._sources_of_labels(table) & self.mislabelled:
+            return True
+        return label in self._alternative_labels_of(table)
+
+    def _sources_of_labels(self, table: str) -> set[str]:
+        if self._label_sources is None:
+            self._label_sources = label_sources(self.spec)
+        return self._label_sources.get(table, {table})
+
+    def _alternative_labels_of(self, table: str) -> set[str]:
+        """Labels ``table``'s rows would have with the other values of disagreeing copies."""
+        if not self.unsettled:
+            return set()
+        if table not in self._alternative_labels:
+            labels: set[str] = set()
+            # The n-th other value of every such row at once: one labeler per n, not per row.
+            for n in range(max(len(rows) for _, _, rows in self.unsettled)):
+                overlay = dict(self.dataset)
+                copied: set[str] = set()
+                for owner, key, rows in self.unsettled:
+                    if n < len(rows):
+                        if owner not in copied:
+                            overlay[owner] = dict(overlay[owner])
+                            copied.add(owner)
+                        overlay[owner][key] = rows[n]
+                labels |= RowNamer.of_dataset(self.spec, overlay).index(table).keys()
+            self._alternative_labels[table] = labels
+        return self._alternative_labels[table]
+
+    def _duplicate_reported(self, labeler: RowNamer, table: str, keys: list[Key]) -> bool:
+        """Whether rows ``keys`` share a natural key, reported as ``duplicate-key``: the
+        references their label makes ambiguous follow from it."""
+        owners = {labeler.owner(table, key) or (table, key) for key in keys}
+        tables = {owner_table for owner_table, _ in owners}
+        if len(tables) != 1:
+            return False
+        rows = self.spec.row_spec(next(iter(tables)))
+        healthy = [owner for owner in owners if owner not in self.broken]
+        return rows is not None and rows.unique_label and len(healthy) >= 2
+
+    def _in_label(self, table: str, name: str) -> bool:
+        rows = self.spec.row_spec(table)
+        return rows is not None and rows.label is not None and name in label_fields(rows.label)
+
+    def _mislabel(self, table: str, name: str) -> None:
+        """Field ``name`` of a row of ``table`` has a problem: if the label is made of it,
+        references by label to rows of ``table`` may miss because of it."""
+        if self._in_label(table, name):
+            self.mislabelled.add(table)
+
+    def _renames(self, labeler: RowNamer) -> list[Rename]:
+        if not self.renames:
+            return []
+        previous = self._previous()
+        assert previous is not None, "a rename is found in the previous state only"
+        found = fold_renames(
+            self.renames,
+            spec=self.spec,
+            dataset=self.dataset,
+            origins=self.origins,
+            labeler=labeler,
+            old=RowNamer.of_dataset(self.spec, previous),
+        )
+        return sorted(found, key=lambda rename: self._rank(rename.origin))
 
     def _label_index(self, labeler: RowNamer, table: str) -> dict[str, list[Key]]:
         if table not in self.indexes:
@@ -738,7 +1005,7 @@ class _Loader:
                     value = row.get(column)
                     if value is None or (table_name, key) in self.broken:
                         continue
-                    if (value,) not in self.dataset[target]:
+                    if (value,) not in self.dataset[target] and target not in self.lost:
                         self._problem(
                             self.origins[table_name][key],
                             "missing-reference",
@@ -746,7 +1013,12 @@ class _Loader:
                         )
 
     def _problem(self, origin: Origin, rule: str, detail: str) -> None:
-        self.problems.append(Problem(origin[0], origin[1], rule, detail))
+        rank = (self.phase, *self._rank(origin), len(self.ranked))
+        self.ranked.append((rank, Problem(origin[0], origin[1], rule, detail)))
+
+    def _rank(self, origin: Origin) -> tuple[int, int]:
+        """Where ``origin`` comes in reading order: its file's place, then its line."""
+        return self.file_order.get(origin[0], len(self.file_order)), origin[1]
 
 
 class _Placeholder:
@@ -854,16 +1126,20 @@ def load_seeddata(
     *,
     base: Sequence[Path] = (),
     used_ids: Callable[[str], Iterable[Any]] | None = None,
+    previous: Previous = None,
 ) -> LoadedDataset:
     """Read and validate every file of ``folder``; raise ``DatasetError`` listing all problems.
 
     Rows of the ``base`` folders are read first and may be referred to; ``own_rows()`` of
     the result leaves them out. New rows of integer-keyed tables get integers above every
     id of the seed data and every id ``used_ids(table)`` gives (asked only for tables that
-    have such rows).
+    have such rows). ``previous`` is the state the data revisions produce (or a function
+    returning it, called only when a text's copies disagree or a reference finds no row):
+    with it, a text edited in one of its places and a row referred to by its old label are
+    taken as edits (``text_edits``, ``renames``) instead of problems.
     """
     folders = [(path, _shown_folder(path)) for path in (*base, folder)]
-    loader = _Loader(spec, metadata, folders)
+    loader = _Loader(spec, metadata, folders, previous)
     if used_ids is not None:
         loader.used_ids = used_ids
     loaded = loader.load()
@@ -913,6 +1189,8 @@ _DECODER = json.JSONDecoder(
 def _json_message(error: Exception) -> str:
     if isinstance(error, json.JSONDecodeError):
         return f"invalid JSON: {error.msg} (column {error.colno})"
+    if isinstance(error, RecursionError):
+        return "invalid JSON: nested too deeply"
     return str(error)
 
 
@@ -926,10 +1204,6 @@ def _is_id(value: Any) -> bool:
 
 def _is_integer(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool)
-
-
-def _show_key(key: Key) -> str:
-    return ", ".join(repr(part) for part in key)
 
 
 def _show(origin: Origin) -> str:

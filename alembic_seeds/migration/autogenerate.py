@@ -4,8 +4,9 @@ state the existing revisions produce (replayed offline) and ``seeddata/``."""
 from __future__ import annotations
 
 import datetime
+import functools
 import itertools
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
@@ -17,6 +18,7 @@ from mako.template import Template  # type: ignore[import-untyped]
 
 from alembic_seeds.changes.changeset import ChangeSet, Dataset, Key, diff
 from alembic_seeds.changes.sidecar import write_sidecar
+from alembic_seeds.dataset.edits import Rename, TextEdit
 from alembic_seeds.dataset.labels import RowNamer
 from alembic_seeds.dataset.load import load_seeddata, primary_keys
 from alembic_seeds.dataset.write import write_seeddata
@@ -39,6 +41,10 @@ class Generated:
     seeddata: Path
     #: Rows of the seed data that were written without an id and got one, by table.
     assigned_ids: dict[str, int] = field(default_factory=dict)
+    #: Texts edited in one of their places, now written into all of them.
+    text_edits: tuple[TextEdit, ...] = ()
+    #: Rows whose label changed, now referred to by the new one everywhere.
+    renames: tuple[Rename, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -55,23 +61,67 @@ class Pending:
     context: Dataset
     #: The revisions ``current`` was replayed from (their modules loaded once).
     scripts: ScriptDirectory
+    #: Texts edited in one of their places: ``desired`` holds the edit in all of them.
+    text_edits: list[TextEdit] = field(default_factory=list)
+    #: Rows referred to by an old label somewhere: ``desired`` refers to them all the same.
+    renames: list[Rename] = field(default_factory=list)
+
+    @property
+    def rewrites_seeddata(self) -> bool:
+        """Whether capturing the changes rewrites lines of ``seeddata/`` too."""
+        return bool(self.assigned_ids or self.text_edits or self.renames)
 
 
 def pending_changes(project: SeedsProject, branch: str | None = None) -> Pending:
     project = project.for_branch(branch)
     keys = primary_keys(project.metadata, project.spec.tables())
-    scripts = ScriptDirectory.from_config(project.config)
+
+    # Replayed when first needed: problems of seeddata/ are found before any revision loads.
+    @functools.cache
+    def scripts() -> ScriptDirectory:
+        return ScriptDirectory.from_config(project.config)
+
+    @functools.cache
+    def current() -> Dataset:
+        return replay(scripts(), project.branch, keys)
+
     loaded = load_seeddata(
         project.seeddata,
         project.spec,
         project.metadata,
         base=project.base_seeddata,
         used_ids=_RevisionIds(scripts, keys),
+        previous=lambda: previous_state(project, scripts(), current()),
     )
-    current = replay(scripts, project.branch, keys)
     desired = loaded.own_rows()
-    changes = diff(desired, current, keys)
-    return Pending(changes, desired, current, keys, loaded.assigned_ids, loaded.rows, scripts)
+    changes = diff(desired, current(), keys)
+    return Pending(
+        changes,
+        desired,
+        current(),
+        keys,
+        loaded.assigned_ids,
+        loaded.rows,
+        scripts(),
+        loaded.text_edits,
+        loaded.renames,
+    )
+
+
+def previous_state(
+    project: SeedsProject, scripts: ScriptDirectory, own: Dataset | None = None
+) -> Dataset:
+    """What the data revisions produce for ``project``'s branch (``own``, when replayed
+    already) together with the branch it builds on: the state ``seeddata/`` was edited from."""
+    keys = primary_keys(project.metadata, project.spec.tables())
+    state = replay(scripts, project.branch, keys) if own is None else own
+    if not project.base_seeddata:
+        return state
+    base = SeedsProject.from_config(project.config)
+    merged = replay(scripts, base.branch, keys)
+    for table, rows in state.items():
+        merged[table] = {**merged.get(table, {}), **rows}
+    return merged
 
 
 def autogenerate(
@@ -129,10 +179,20 @@ def autogenerate(
     assigned = _count_by_table(
         (table, key) for table, key in pending.assigned_ids if key in pending.desired[table]
     )
-    if assigned:
-        # From now on these rows are known by the ids the revision gave them.
+    if pending.rewrites_seeddata:
+        # From now on new rows are known by the ids the revision gave them, an edited text
+        # is written alike in every place, and references use the labels rows have now.
         write_seeddata(project.seeddata, project.spec, pending.context, only=pending.desired)
-    return Generated(revision, path, sidecar, changes, project.seeddata, assigned)
+    return Generated(
+        revision,
+        path,
+        sidecar,
+        changes,
+        project.seeddata,
+        assigned,
+        tuple(pending.text_edits),
+        tuple(pending.renames),
+    )
 
 
 def _count_by_table(rows: Iterable[tuple[str, Key]]) -> dict[str, int]:
@@ -147,7 +207,9 @@ class _RevisionIds:
     branch) inserted, updated or deleted: a new row never takes an id a revision used, even
     one whose row is gone since. Computed on first use, in one pass over the revisions."""
 
-    def __init__(self, scripts: ScriptDirectory, keys: Mapping[str, tuple[str, ...]]) -> None:
+    def __init__(
+        self, scripts: Callable[[], ScriptDirectory], keys: Mapping[str, tuple[str, ...]]
+    ) -> None:
         self._scripts = scripts
         self._keys = keys
         self._highest: dict[str, int] | None = None
@@ -159,7 +221,8 @@ class _RevisionIds:
 
     def _scan(self) -> dict[str, int]:
         highest: dict[str, int] = {}
-        for _script, data in data_revisions_under(self._scripts, self._scripts.get_heads()):
+        scripts = self._scripts()
+        for _script, data in data_revisions_under(scripts, scripts.get_heads()):
             for table, table_changes in data.change_set().tables.items():
                 columns = self._keys.get(table, ())
                 if len(columns) != 1:
