@@ -89,7 +89,7 @@ def test_composite_keys_are_the_rows_their_references_name(tmp_path: Path) -> No
 
     # Hammer / Oak is there already: by label or by id, it is the same key.
     assert problems(project) == [
-        "seeddata/tool_materials.jsonl:5: duplicate-id: tool_material 1, 2 already at "
+        "seeddata/tool_materials.jsonl:5: duplicate-id: tool_material 1, 2 also at "
         "seeddata/tool_materials.jsonl:2"
     ]
     write(project, "tool_materials.jsonl", lines(project, "tool_materials.jsonl")[:3])
