@@ -18,7 +18,7 @@ from alembic_seeds.dataset.load import load_seeddata, primary_keys
 from alembic_seeds.errors import ChangeSetError, ConfigError
 from alembic_seeds.migration.autogenerate import Pending, autogenerate, pending_changes
 from alembic_seeds.migration.config import SeedsProject
-from alembic_seeds.migration.environment import database_url
+from alembic_seeds.migration.database import database_url, shown_url
 from alembic_seeds.migration.log import LOG_TABLE
 from alembic_seeds.migration.replay import (
     branch_labels,
@@ -30,7 +30,6 @@ from alembic_seeds.review.checks import (
     DatabaseCheck,
     check_database,
     database_diff,
-    shown_url,
     utc,
 )
 from alembic_seeds.review.checks import history as read_history
@@ -253,8 +252,8 @@ def history(project: SeedsProject) -> Outcome:
 
 
 def project_database_url(project: SeedsProject) -> str:
-    """The database as Alembic's env.py finds it."""
-    return database_url(project.config.config_file_name)
+    """The database as Alembic's env.py finds it: ``DATABASE_URL``, else ``sqlalchemy.url``."""
+    return database_url(project.config)
 
 
 def _report_pending(outcome: Outcome, project: SeedsProject, pending: Pending) -> None:
