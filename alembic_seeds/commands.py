@@ -19,6 +19,7 @@ from alembic_seeds.errors import ChangeSetError, ConfigError
 from alembic_seeds.migration.autogenerate import Pending, autogenerate, pending_changes
 from alembic_seeds.migration.config import SeedsProject
 from alembic_seeds.migration.database import database_url, shown_url
+from alembic_seeds.migration.initialize import InitOptions, initialize
 from alembic_seeds.migration.log import LOG_TABLE
 from alembic_seeds.migration.replay import (
     branch_labels,
@@ -77,6 +78,24 @@ def load_project(config_path: Path, branch: str | None = None) -> SeedsProject:
 
 # ---------------------------------------------------------------------------------------
 # Commands.
+
+
+def init(config_path: Path, options: InitOptions) -> Outcome:
+    """Set up alembic-seeds in the Alembic project of ``config_path`` (what is missing only)."""
+    report = initialize(config_path, options)
+    outcome = Outcome()
+    for line in report.done:
+        outcome.say(line)
+    for text in report.todo:
+        outcome.say(text)
+    if not report.done and not report.todo:
+        outcome.say(f"{config_path}: already set up for alembic-seeds; nothing changed.")
+    elif report.done:
+        outcome.say(
+            "Next: put the reference data in the seeddata folder, then "
+            '`seeds revision --autogenerate -m "..."` and `alembic upgrade heads`.'
+        )
+    return outcome
 
 
 def validate(project: SeedsProject) -> Outcome:
