@@ -351,3 +351,21 @@ def test_sql_into_a_closed_pipe_ends_quietly(tmp_path: Path, wiring: str) -> Non
     assert returncode == 128 + signal.SIGPIPE, stderr
     for noise in ("Traceback", "BrokenPipeError", "Broken pipe", "Exception ignored", "FAILED"):
         assert noise not in stderr, stderr
+
+
+def test_sql_is_the_same_for_both_wirings(tmp_path: Path) -> None:
+    """Offline, the project's own env.py and the one-liner print the same SQL."""
+    url = "postgresql+psycopg://nobody@127.0.0.1:1/offline"
+    printed = {}
+    for wiring in WIRINGS:
+        project = copy_project(tmp_path / wiring).wire(wiring)
+        run = alembic_cli(project, url, "upgrade", "heads", "--sql")
+        assert run.returncode == 0, run.explain()
+        # The log rows carry the moment the SQL was written.
+        printed[wiring] = re.sub(
+            r"'\d{4}-\d\d-\d\d \d\d:\d\d:[\d.]+\+00:00'", "'<when>'", run.stdout
+        )
+    one_liner, own = (printed[wiring] for wiring in WIRINGS)
+    assert one_liner == own
+    assert one_liner.count('INSERT INTO "Translation"') > 100
+    assert one_liner.rstrip().endswith("COMMIT;")
