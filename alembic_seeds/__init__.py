@@ -16,8 +16,12 @@ __version__ = "0.1.0"
 
 #: Public name -> the internal module that defines it.
 _EXPORTS = {
-    # The env hook.
+    # The env hook: the whole env.py in one call, or the pieces for a project's own env.py.
     "run_migrations": "alembic_seeds.migration.environment",
+    "SeedsEnvironment": "alembic_seeds.migration.environment",
+    # Schema revisions: the log of applied data revisions.
+    "create_log_table": "alembic_seeds.migration.log",
+    "drop_log_table": "alembic_seeds.migration.log",
     # Data revision scripts.
     "DataRevision": "alembic_seeds.migration.revision",
     # The seed spec: how seeddata/ files map onto tables.
@@ -59,12 +63,15 @@ __all__ = [
     "Ref",
     "RowSpec",
     "SeedSpec",
+    "SeedsEnvironment",
     "SeedsError",
     "TableLockedError",
     "UnknownRevision",
     "Value",
     "__version__",
+    "create_log_table",
     "derive_spec",
+    "drop_log_table",
     "run_migrations",
 ]
 
@@ -102,5 +109,8 @@ if TYPE_CHECKING:
     from alembic_seeds.errors import SeedsError as SeedsError
     from alembic_seeds.errors import TableLockedError as TableLockedError
     from alembic_seeds.errors import UnknownRevision as UnknownRevision
+    from alembic_seeds.migration.environment import SeedsEnvironment as SeedsEnvironment
     from alembic_seeds.migration.environment import run_migrations as run_migrations
+    from alembic_seeds.migration.log import create_log_table as create_log_table
+    from alembic_seeds.migration.log import drop_log_table as drop_log_table
     from alembic_seeds.migration.revision import DataRevision as DataRevision

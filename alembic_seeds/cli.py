@@ -21,6 +21,12 @@ from sqlalchemy.exc import SQLAlchemyError
 from alembic_seeds import commands
 from alembic_seeds.errors import DatasetError, SeedsError
 from alembic_seeds.migration.config import SeedsProject
+from alembic_seeds.migration.initialize import (
+    DEFAULT_BRANCH,
+    DEFAULT_SEEDDATA,
+    DEFAULT_VERSIONS,
+    InitOptions,
+)
 from alembic_seeds.review.render import FORMATS, Format, first_line
 
 #: Set to a non-empty value to get the traceback of an unexpected error.
@@ -117,6 +123,47 @@ MAX_ROWS_OPTION = click.option(
 def main(ctx: click.Context, config_path: Path | None) -> None:
     """Reference data as Alembic data migrations."""
     ctx.obj = config_path
+
+
+@main.command()
+@config_option
+@click.option(
+    "--metadata",
+    default=None,
+    help="The MetaData of your models, as package.module:attribute (myapp.models:Base.metadata).",
+)
+@click.option(
+    "--seeddata",
+    default=DEFAULT_SEEDDATA,
+    show_default=True,
+    help="The folder of the seed data (%(here)s: the folder of alembic.ini).",
+)
+@click.option(
+    "--versions",
+    default=DEFAULT_VERSIONS,
+    show_default=True,
+    help="The folder of the data revisions (added to version_locations).",
+)
+@click.option("--branch", default=DEFAULT_BRANCH, show_default=True, help="Their branch label.")
+@click.pass_context
+def init(
+    ctx: click.Context,
+    *,
+    config_path: Path | None,
+    metadata: str | None,
+    seeddata: str,
+    versions: str,
+    branch: str,
+) -> None:
+    """Set up alembic-seeds in an existing Alembic project (what alembic init made).
+
+    Adds what is missing, so running it again changes nothing: the [seeds] section, the data
+    revisions' folder in version_locations, the alembic_seeds logger, the schema revision
+    that creates the log table, and, in Alembic's generic env.py, the alembic-seeds calls
+    (an env.py you changed is left alone: the lines to add are printed).
+    """
+    options = InitOptions(metadata=metadata, seeddata=seeddata, versions=versions, branch=branch)
+    _finish(commands.init(config_path or ctx.obj or DEFAULT_CONFIG, options))
 
 
 @main.command()

@@ -28,7 +28,8 @@ from alembic_seeds.migration.autogenerate import (
     previous_state,
 )
 from alembic_seeds.migration.config import SeedsProject
-from alembic_seeds.migration.environment import database_url
+from alembic_seeds.migration.database import database_url, shown_url
+from alembic_seeds.migration.initialize import InitOptions, initialize
 from alembic_seeds.migration.log import LOG_TABLE
 from alembic_seeds.migration.replay import (
     branch_labels,
@@ -41,7 +42,6 @@ from alembic_seeds.review.checks import (
     check_database,
     database_diff,
     database_rows,
-    shown_url,
     utc,
 )
 from alembic_seeds.review.checks import history as read_history
@@ -87,6 +87,24 @@ def load_project(config_path: Path, branch: str | None = None) -> SeedsProject:
 
 # ---------------------------------------------------------------------------------------
 # Commands.
+
+
+def init(config_path: Path, options: InitOptions) -> Outcome:
+    """Set up alembic-seeds in the Alembic project of ``config_path`` (what is missing only)."""
+    report = initialize(config_path, options)
+    outcome = Outcome()
+    for line in report.done:
+        outcome.say(line)
+    for text in report.todo:
+        outcome.say(text)
+    if not report.done and not report.todo:
+        outcome.say(f"{config_path}: already set up for alembic-seeds; nothing changed.")
+    elif report.done:
+        outcome.say(
+            "Next: put the reference data in the seeddata folder, then "
+            '`seeds revision --autogenerate -m "..."` and `alembic upgrade heads`.'
+        )
+    return outcome
 
 
 def validate(project: SeedsProject) -> Outcome:
@@ -371,8 +389,8 @@ def _dump_differences(project: SeedsProject, files: dict[str, str], rows: Datase
 
 
 def project_database_url(project: SeedsProject) -> str:
-    """The database as Alembic's env.py finds it."""
-    return database_url(project.config.config_file_name)
+    """The database as Alembic's env.py finds it: ``DATABASE_URL``, else ``sqlalchemy.url``."""
+    return database_url(project.config)
 
 
 def _shown_folder(project: SeedsProject, folder: Path) -> str:

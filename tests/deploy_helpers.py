@@ -33,8 +33,8 @@ from alembic.script import ScriptDirectory
 from frozen_lumina.seeds import SPEC
 from sqlalchemy.engine import Connection, make_url
 
-from alembic_seeds.migration.environment import APPLICATION_NAME
-from alembic_seeds.migration.lock import LOCK_KEY
+from alembic_seeds.migration.dialects.postgresql import APPLICATION_NAME, LOCK_KEY
+from alembic_seeds.migration.scaffold import wired_env
 from tests.databases import engine_for
 from tests.fixture_projects import LUMINA, LUMINA_FIRST_REVISION
 from tests.fixture_projects import copy_project as copy_fixture_project
@@ -45,6 +45,12 @@ SEEDED: list[str] = list(SPEC.tables())
 FIRST_DATA_REVISION = LUMINA_FIRST_REVISION
 
 _IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.db")
+
+#: The two ways of wiring env.py: the project's one-liner (``alembic_seeds.run_migrations``),
+#: and Alembic's usual env.py with the ``SeedsEnvironment`` pieces added (what ``seeds init``
+#: writes). Deploy guarantees hold for both.
+WIRINGS = ("run_migrations", "own-env")
+OWN_ENV = wired_env("frozen_lumina.models:metadata")
 
 
 # -- scratch projects ----------------------------------------------------------------------
@@ -120,6 +126,14 @@ class Project:
         (self.root / "migrations" / "env.py").write_text(
             textwrap.dedent(text).lstrip(), encoding="utf-8"
         )
+
+    def wire(self, wiring: str) -> Project:
+        """Give this copy the env.py of ``wiring`` (one of ``WIRINGS``)."""
+        if wiring == "own-env":
+            (self.root / "migrations" / "env.py").write_text(OWN_ENV, encoding="utf-8")
+        else:
+            assert wiring == "run_migrations", wiring
+        return self
 
     def files(self) -> set[str]:
         """Every file under the data revisions folder (to see what a command wrote)."""
@@ -497,6 +511,47 @@ def waiting_on_lock(url: str) -> list[tuple[int, str]]:
             {"db": database_name(url), "app": APPLICATION_NAME},
         )
         return [(row[0], row[1]) for row in rows]
+
+
+#: The revision ``add_sleeping_revision`` writes.
+SLEEP_REVISION = "5ee9000000a1"
+
+
+def add_sleeping_revision(project: Project, down_revision: str, seconds: float) -> None:
+    """A revision on top of ``down_revision`` that sleeps ``seconds`` in the database."""
+    project.add_revision(
+        f"{SLEEP_REVISION}_sleeps.py",
+        f'''
+        """Sleeps in the database for a while (test only)."""
+        from alembic import op
+
+        revision = "{SLEEP_REVISION}"
+        down_revision = "{down_revision}"
+        branch_labels = None
+        depends_on = None
+
+
+        def upgrade() -> None:
+            op.execute("SELECT pg_sleep({seconds})")
+
+
+        def downgrade() -> None:
+            pass
+        ''',
+    )
+
+
+def backend_running(url: str, query_start: str = "SELECT pg_sleep") -> int | None:
+    """The pid of a backend of ``url`` (not this one) running a query that starts so."""
+    with connect(url) as connection:
+        pid = connection.execute(
+            sa.text(
+                "SELECT pid FROM pg_stat_activity WHERE datname = :db AND state = 'active'"
+                " AND query LIKE :query AND pid <> pg_backend_pid()"
+            ),
+            {"db": database_name(url), "query": f"{query_start}%"},
+        ).scalar()
+        return int(pid) if pid is not None else None
 
 
 def wait_until(

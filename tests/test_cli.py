@@ -22,8 +22,8 @@ from frozen_lumina.seeds import SPEC
 from alembic_seeds.changes.changeset import ChangeSet, RowUpdate, TableChanges
 from alembic_seeds.cli import main
 from alembic_seeds.dataset.labels import RowNamer
+from alembic_seeds.migration.database import shown_url
 from alembic_seeds.migration.replay import resolve_data_revision, states_around
-from alembic_seeds.review.checks import shown_url
 from alembic_seeds.review.render import MARKDOWN_MAX_CHARS, md_code, md_text, render
 from tests.databases import engine_for
 from tests.fixture_projects import LUMINA_FIRST_REVISION, copy_project
@@ -348,14 +348,50 @@ def test_unreachable_database_is_one_line_without_password(
         assert "someone:***@127.0.0.1:1/nowhere" in result.stderr
 
 
+def name_database_in_ini(project: Path, url: str) -> None:
+    """Write ``sqlalchemy.url = url`` into the copy's [alembic] section."""
+    ini = project / "alembic.ini"
+    text = ini.read_text(encoding="utf-8")
+    ini.write_text(text.replace("[alembic]\n", f"[alembic]\nsqlalchemy.url = {url}\n", 1), "utf-8")
+
+
 def test_missing_sqlite_file_is_reported_not_created(
     project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    # Without DATABASE_URL: the default SQLite file next to alembic.ini, which is not there.
+    # Without DATABASE_URL: sqlalchemy.url of alembic.ini, a SQLite file that is not there.
+    name_database_in_ini(project, "sqlite:///%(here)s/missing.db")
     result = seeds(project, "history")
     assert result.exit_code == 2
-    assert "lumina.db: no such file" in result.stderr
-    assert not (project / "lumina.db").exists()
+    assert "missing.db: no such file" in result.stderr
+    assert not (project / "missing.db").exists()
+
+
+def test_database_from_sqlalchemy_url_unless_database_url_is_set(
+    project: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    command.upgrade(alembic_config(project), "heads")
+    monkeypatch.delenv("DATABASE_URL")
+    name_database_in_ini(project, db_url)
+    assert seeds(project, "history").exit_code == 0
+    assert FIRST in seeds(project, "history").stdout
+    # DATABASE_URL wins over the file.
+    monkeypatch.setenv("DATABASE_URL", "sqlite:///%s" % (project / "other.db"))
+    result = seeds(project, "history")
+    assert result.exit_code == 2
+    assert "other.db: no such file" in result.stderr
+
+
+def test_no_database_configured_is_one_line(project: Path) -> None:
+    # The frozen project names no database in its alembic.ini: DATABASE_URL must.
+    for args in (("history",), ("check", "--db"), ("diff", "--db")):
+        result = seeds(project, *args)
+        assert result.exit_code == 2, args
+        assert result.stderr.splitlines() == [
+            f"error: no database: set DATABASE_URL, or sqlalchemy.url in [alembic] of "
+            f"{project / 'alembic.ini'}"
+        ]
+    assert not list(project.glob("*.db"))
 
 
 def test_database_without_schema_is_an_error(

@@ -7,11 +7,17 @@ imported), held at a barrier and released together (``AlembicProcesses`` in
 ``tests/deploy_helpers.py``), so that they race as database sessions, not as Python start-ups.
 PostgreSQL unless said otherwise.
 
-1. Concurrent deploys: 8 processes released at once, 10 trials: all succeed, each data
-   revision runs once. Without the lock the same race fails.
+Every guarantee about a run holds for both ways of wiring ``env.py`` (``wiring``): the
+one-liner ``alembic_seeds.run_migrations`` and Alembic's usual env.py with the
+``SeedsEnvironment`` pieces (what ``seeds init`` writes); the two long trials run fewer
+times on the second.
+
+1. Concurrent deploys: 8 processes released at once, 10 trials (4 on the second wiring):
+   all succeed, each data revision runs once. Without the lock the same race fails.
 2. A second deploy waits for the lock a bounded time, names the holder, writes nothing.
-3. SIGKILL at a random moment, 30 trials: no backend or lock lingers, the database is at a
-   revision boundary (content hash per table), and the next run finishes the job.
+3. SIGKILL at a random moment, 30 trials (10 on the second wiring): no backend or lock
+   lingers, the database is at a revision boundary (content hash per table), and the next
+   run finishes the job.
 4. No false success: an open transaction before Alembic configures, and a revision failing
    after partial work (or at COMMIT).
 5. A corpus of malformed ``seeddata/`` through the ``seeds`` command line.
@@ -64,17 +70,22 @@ from alembic_seeds.errors import DatasetError
 from alembic_seeds.migration import autogenerate as generate
 from alembic_seeds.migration.autogenerate import autogenerate
 from alembic_seeds.migration.config import SeedsProject
-from alembic_seeds.migration.lock import LOCK_KEY, describe_holder
+from alembic_seeds.migration.dialects.postgresql import LOCK_KEY, AdvisoryLock
 from tests.databases import engine_for, temporary_database
 from tests.datasets import scaled
 from tests.deploy_helpers import (
     FIRST_DATA_REVISION,
+    OWN_ENV,
     SEEDED,
+    SLEEP_REVISION,
+    WIRINGS,
     Project,
     Run,
+    add_sleeping_revision,
     alembic_backends,
     alembic_cli,
     alembic_processes,
+    backend_running,
     clone,
     connect,
     content_hashes,
@@ -135,6 +146,14 @@ def assert_success_means_at_heads(run: Run, project: Project, url: str) -> None:
         assert versions(url) == project.stored_heads(), f"exit 0, not at heads: {run.explain()}"
 
 
+@pytest.fixture(params=WIRINGS)
+def wiring(request: pytest.FixtureRequest) -> str:
+    """How the scratch project's env.py is wired (see ``WIRINGS``): each guarantee holds for
+    both."""
+    value: str = request.param
+    return value
+
+
 @pytest.fixture(scope="module")
 def small_project(tmp_path_factory: pytest.TempPathFactory) -> Project:
     """Schema revisions, the project's first data revision, and one small generated one."""
@@ -159,7 +178,9 @@ def small_project(tmp_path_factory: pytest.TempPathFactory) -> Project:
 # =========================================================================================
 
 PROCESSES = 8
-RACE_TRIALS = 10
+#: Trials per wiring: the one-liner gets the full count, the project's own env.py (the same
+#: lock and connection code under it) fewer, to keep the suite's time in bounds.
+RACE_TRIALS = {"run_migrations": 10, "own-env": 4}
 
 #: env.py without the lock (nor any of the other protections): Alembic's context, directly.
 NO_LOCK_ENV = """
@@ -199,16 +220,16 @@ def race(project: Project, url: str, folder: Path) -> list[Run]:
 
 @pytest.mark.slow
 def test_concurrent_deploys_8_processes_10_trials_each_revision_once(
-    postgres_server_url: str, small_project: Project, tmp_path: Path
+    postgres_server_url: str, small_project: Project, tmp_path: Path, wiring: str
 ) -> None:
-    project = clone(small_project, tmp_path / "project")
+    project = clone(small_project, tmp_path / "project").wire(wiring)
     wanted = expected_rows(project)
     wanted_counts: dict[str, int | None] = {t: len(wanted[t]) for t in SEEDED}
     heads = project.stored_heads()
     data_revisions = project.data_revisions()
     assert data_revisions == [FIRST_DATA_REVISION, SMALL_REVISION]
     trials: list[dict[str, Any]] = []
-    for trial in range(RACE_TRIALS):
+    for trial in range(RACE_TRIALS[wiring]):
         with temporary_database(postgres_server_url) as url:
             started = time.monotonic()
             runs = race(project, url, tmp_path / f"trial-{trial}")
@@ -233,7 +254,7 @@ def test_concurrent_deploys_8_processes_10_trials_each_revision_once(
                 }
             )
     figure(
-        "concurrent deploys (8 processes x 10 trials, lock on)",
+        f"concurrent deploys (8 processes x {RACE_TRIALS[wiring]} trials, lock on, {wiring})",
         {
             "trials": len(trials),
             "processes_failed": 0,
@@ -309,58 +330,22 @@ def test_concurrent_deploys_without_the_lock_fail(
 # 2. Bounded wait for the lock
 # =========================================================================================
 
-SLEEP_REVISION = "5ee9000000a1"
 SLEEP_SECONDS = 15
 
 
-def add_sleeping_revision(project: Project, down_revision: str) -> None:
-    project.add_revision(
-        f"{SLEEP_REVISION}_hold_the_lock.py",
-        f'''
-        """Hold the migration lock for a while (test only)."""
-        from alembic import op
-
-        revision = "{SLEEP_REVISION}"
-        down_revision = "{down_revision}"
-        branch_labels = None
-        depends_on = None
-
-
-        def upgrade() -> None:
-            op.execute("SELECT pg_sleep({SLEEP_SECONDS})")
-
-
-        def downgrade() -> None:
-            pass
-        ''',
-    )
-
-
-def sleeping_backend(url: str) -> int | None:
-    with connect(url) as connection:
-        pid = connection.execute(
-            sa.text(
-                "SELECT pid FROM pg_stat_activity WHERE datname = :db"
-                " AND query LIKE 'SELECT pg_sleep%' AND pid <> pg_backend_pid()"
-            ),
-            {"db": database_name(url)},
-        ).scalar()
-        return int(pid) if pid is not None else None
-
-
 def test_second_deploy_gives_up_after_lock_wait_5s_or_waits_and_runs_nothing(
-    pg_url: str, tmp_path: Path
+    pg_url: str, tmp_path: Path, wiring: str
 ) -> None:
-    project = copy_project(tmp_path / "project")
-    add_sleeping_revision(project, FIRST_DATA_REVISION)
+    project = copy_project(tmp_path / "project").wire(wiring)
+    add_sleeping_revision(project, FIRST_DATA_REVISION, SLEEP_SECONDS)
     with alembic_processes(tmp_path / "warm") as warm:
         holder = warm.start(project, pg_url, "upgrade", "heads")
         short = warm.start(project, pg_url, "-x", "lock_wait=5", "upgrade", "heads")
         long = warm.start(project, pg_url, "-x", "lock_wait=60", "upgrade", "heads")
         warm.wait_ready()
         warm.release([holder])
-        wait_until(lambda: sleeping_backend(pg_url) is not None, 30, what="holder sleeping")
-        holder_pid = sleeping_backend(pg_url)
+        wait_until(lambda: backend_running(pg_url) is not None, 30, what="holder sleeping")
+        holder_pid = backend_running(pg_url)
         assert lock_holders(pg_url) == [holder_pid], (lock_holders(pg_url), holder_pid)
         before = (versions(pg_url), log_rows(pg_url), content_hashes(pg_url))
         assert before[0] == {FIRST_DATA_REVISION}, before[:2]
@@ -413,7 +398,7 @@ def test_lock_holder_named_is_one_of_this_database(postgres_server_url: str) -> 
         ).scalar()
         waiter.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": LOCK_KEY})
         waiter.commit()
-        described = describe_holder(waiter)
+        described = AdvisoryLock().describe_holder(waiter)
         # ... so no holder may be named, least of all the one of the other database.
         assert f"pid {other_pid} " not in described
         assert described.startswith("holder unknown"), described
@@ -423,7 +408,8 @@ def test_lock_holder_named_is_one_of_this_database(postgres_server_url: str) -> 
 # 3. Crash consistency
 # =========================================================================================
 
-CRASH_TRIALS = 30
+#: Trials per wiring (as ``RACE_TRIALS``).
+CRASH_TRIALS = {"run_migrations": 30, "own-env": 10}
 CRASH_SEED = 20261128
 CRASH_REVISIONS = ("c0a5e0000001", "c0a5e0000002", "c0a5e0000003")
 
@@ -503,8 +489,9 @@ def test_sigkill_at_a_random_moment_30_trials_leaves_a_revision_boundary(
     crash_project: Project,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
+    wiring: str,
 ) -> None:
-    project = clone(crash_project, tmp_path / "project")
+    project = clone(crash_project, tmp_path / "project").wire(wiring)
     with temporary_database(postgres_server_url) as url:
         expected = boundaries(project, url, monkeypatch)
     final = expected[project.all_revisions()[-1]]
@@ -527,7 +514,7 @@ def test_sigkill_at_a_random_moment_30_trials_leaves_a_revision_boundary(
     ends: Counter[str] = Counter()
     backend_linger: list[float] = []
     lock_linger: list[float] = []
-    for trial in range(CRASH_TRIALS):
+    for trial in range(CRASH_TRIALS[wiring]):
         delay = rng.uniform(0.1, duration)
         with (
             temporary_database(postgres_server_url) as url,
@@ -569,9 +556,9 @@ def test_sigkill_at_a_random_moment_30_trials_leaves_a_revision_boundary(
             assert log_rows(url) == final.log
     order = ["base", *project.all_revisions()]
     figure(
-        "crash consistency (SIGKILL uniform in [0.1, T])",
+        f"crash consistency (SIGKILL uniform in [0.1, T], {wiring})",
         {
-            "trials": CRASH_TRIALS,
+            "trials": CRASH_TRIALS[wiring],
             "T_full_run_s": round(duration, 2),
             "T_runs_s": [round(seconds, 2) for seconds in full_runs],
             "end_states_after_kill": {name: ends[name] for name in order if ends[name]},
@@ -612,15 +599,19 @@ alembic_seeds.run_migrations(target_metadata=metadata)
 )
 
 PLAIN_ENV_WITH_OPEN_TRANSACTION = OPEN_TRANSACTION_HOOK + NO_LOCK_ENV
+PROTECTED_ENVS_WITH_OPEN_TRANSACTION = {
+    "run_migrations": PROJECT_ENV_WITH_OPEN_TRANSACTION,
+    "own-env": OPEN_TRANSACTION_HOOK + OWN_ENV,
+}
 
 
 def test_open_transaction_before_configure_plain_env_is_a_false_success_project_env_is_not(
-    postgres_server_url: str, tmp_path: Path
+    postgres_server_url: str, tmp_path: Path, wiring: str
 ) -> None:
     plain = copy_project(tmp_path / "plain")
     plain.write_env(PLAIN_ENV_WITH_OPEN_TRANSACTION)
     protected = copy_project(tmp_path / "protected")
-    protected.write_env(PROJECT_ENV_WITH_OPEN_TRANSACTION)
+    protected.write_env(PROTECTED_ENVS_WITH_OPEN_TRANSACTION[wiring])
 
     with temporary_database(postgres_server_url) as url:
         run = alembic_cli(plain, url, "upgrade", "heads")
@@ -638,7 +629,7 @@ def test_open_transaction_before_configure_plain_env_is_a_false_success_project_
         assert_content(url, expected_rows(protected), "project env with an open transaction")
         assert_success_means_at_heads(run, protected, url)
     figure(
-        "open transaction before configure",
+        f"open transaction before configure ({wiring})",
         {"plain env.py": false_success, "project env.py": {"exit": 0, "at_heads": True}},
     )
 
@@ -709,9 +700,9 @@ def downgrade() -> None:
     "failing", [FAILS_AFTER_PARTIAL_WORK, FAILS_AT_COMMIT], ids=["raises", "commit-fails"]
 )
 def test_failing_revision_exits_nonzero_and_leaves_the_previous_revision(
-    pg_url: str, tmp_path: Path, failing: str
+    pg_url: str, tmp_path: Path, failing: str, wiring: str
 ) -> None:
-    project = copy_project(tmp_path / "project")
+    project = copy_project(tmp_path / "project").wire(wiring)
     wanted = expected_rows(project)
     failing_file = project.add_revision(f"{FAILING_REVISION}_fails.py", failing)
     codes = []
@@ -1467,10 +1458,10 @@ def downgrade() -> None:
 
 
 def test_password_with_percent_at_colon_hash_connects_and_is_never_printed(
-    pg_url: str, tmp_path: Path
+    pg_url: str, tmp_path: Path, wiring: str
 ) -> None:
     role = new_role("seeds_canary")
-    project = copy_project(tmp_path / "project")
+    project = copy_project(tmp_path / "project").wire(wiring)
     execute(
         pg_url,
         f"CREATE ROLE {role} LOGIN PASSWORD '{CANARY_PASSWORD}'",
@@ -1604,7 +1595,7 @@ def downgrade() -> None:
 
 
 def test_seeder_role_with_dml_only_applies_data_and_cannot_do_ddl(
-    pg_url: str, tmp_path: Path
+    pg_url: str, tmp_path: Path, wiring: str
 ) -> None:
     blocks = readme_role_sql()
     assert len(blocks) == 2, "README: Deploying must hold the role SQL in two sql blocks"
@@ -1617,7 +1608,7 @@ def test_seeder_role_with_dml_only_applies_data_and_cannot_do_ddl(
 
     database = database_name(pg_url)
     owner, seeder = new_role("lumina_owner"), new_role("lumina_seeder")
-    project = copy_project(tmp_path / "project")
+    project = copy_project(tmp_path / "project").wire(wiring)
     wanted = expected_rows(project)
     with connect(pg_url) as connection:
         acl, default = connection.execute(
@@ -1660,7 +1651,12 @@ def test_seeder_role_with_dml_only_applies_data_and_cannot_do_ddl(
         project.add_revision("dd1000000001_ddl.py", DDL_REVISION)
         run = alembic_cli(project, seeder_url, "upgrade", "seeds@head")
         assert run.returncode != 0
-        assert "permission denied for schema public" in run.output, run.explain()
+        assert "Traceback" not in run.output, run.explain()
+        assert (
+            "FAILED: revision dd1000000001 (upgrade): permission denied for schema public "
+            "(the database role of this run lacks that privilege); it was rolled back, nothing "
+            "of it was written"
+        ) in run.output.splitlines(), run.explain()
         assert versions(pg_url) == {FIRST_DATA_REVISION}
         assert (log_rows(pg_url), content_hashes(pg_url)) == before
         with connect(pg_url) as connection:
@@ -1700,11 +1696,11 @@ class LockedTableDeploy:
 
 
 def deploy_against_a_locked_table(
-    url: str, root: Path, monkeypatch: pytest.MonkeyPatch, mode: str, how: str
+    url: str, root: Path, monkeypatch: pytest.MonkeyPatch, mode: str, how: str, wiring: str
 ) -> LockedTableDeploy:
     """Another session holds ``LOCK TABLE "Translation" IN <mode> MODE`` while the first data
     revision (it inserts into Translation) is deployed with a 2 s lock timeout."""
-    project = copy_project(root / "project")
+    project = copy_project(root / "project").wire(wiring)
     monkeypatch.setenv("DATABASE_URL", url)
     command.upgrade(project.config(), "schema@head")
     monkeypatch.delenv("DATABASE_URL")
@@ -1741,12 +1737,12 @@ LOCK_MODES = [
 
 @pytest.mark.parametrize(("mode", "how"), LOCK_MODES)
 def test_locked_table_deploy_gives_up_after_lock_timeout_2s_and_writes_nothing(
-    pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: str, how: str
+    pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: str, how: str, wiring: str
 ) -> None:
-    found = deploy_against_a_locked_table(pg_url, tmp_path, monkeypatch, mode, how)
+    found = deploy_against_a_locked_table(pg_url, tmp_path, monkeypatch, mode, how, wiring)
     run = found.run
     figure(
-        f"lock timeout 2 s ({mode}, {how})",
+        f"lock timeout 2 s ({mode}, {how}, {wiring})",
         {
             "exit": run.returncode,
             "seconds": round(run.seconds, 2),
@@ -1777,24 +1773,31 @@ def test_locked_table_deploy_gives_up_after_lock_timeout_2s_and_writes_nothing(
     ],
 )
 def test_locked_table_deploy_failure_names_the_table(
-    pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: str, how: str
+    pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: str, how: str, wiring: str
 ) -> None:
-    run = deploy_against_a_locked_table(pg_url, tmp_path, monkeypatch, mode, how).run
+    run = deploy_against_a_locked_table(pg_url, tmp_path, monkeypatch, mode, how, wiring).run
     assert run.returncode != 0
     assert "FAILED: data revision 3f0c2a1b9d47 (upgrade): table Translation is locked" in (
         run.output
     ), run.explain()
 
 
-def test_statement_timeout_stops_a_long_statement(pg_url: str, tmp_path: Path) -> None:
-    project = copy_project(tmp_path / "project")
-    add_sleeping_revision(project, FIRST_DATA_REVISION)
+def test_statement_timeout_stops_a_long_statement(pg_url: str, tmp_path: Path, wiring: str) -> None:
+    project = copy_project(tmp_path / "project").wire(wiring)
+    add_sleeping_revision(project, FIRST_DATA_REVISION, SLEEP_SECONDS)
     run = alembic_cli(project, pg_url, "-x", "statement_timeout=1", "upgrade", "heads")
     assert run.returncode != 0
-    assert "FAILED: a statement ran longer than the statement timeout" in run.output, run.explain()
     assert "Traceback" not in run.output, run.explain()
+    assert (
+        f"FAILED: revision {SLEEP_REVISION} (upgrade): a statement ran longer than the statement "
+        "timeout of 1 s (-x statement_timeout=SECONDS); it was rolled back, nothing of it was "
+        "written"
+    ) in run.output.splitlines(), run.explain()
     assert versions(pg_url) == {FIRST_DATA_REVISION}
-    figure("statement timeout 1 s", {"exit": run.returncode, "seconds": round(run.seconds, 2)})
+    figure(
+        f"statement timeout 1 s ({wiring})",
+        {"exit": run.returncode, "seconds": round(run.seconds, 2)},
+    )
 
 
 # =========================================================================================
@@ -1823,9 +1826,9 @@ def downgrade() -> None:
 
 
 def test_deploy_commands_production_schema_then_seeds_development_heads(
-    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    sqlite_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, wiring: str
 ) -> None:
-    project = copy_project(tmp_path / "project")
+    project = copy_project(tmp_path / "project").wire(wiring)
     with project.ini.open("a", encoding="utf-8") as ini:
         ini.write(DEV_SECTION)
     (project.root / "seeddata_dev" / "institutions").mkdir(parents=True)

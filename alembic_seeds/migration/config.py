@@ -1,8 +1,13 @@
-"""The ``[seeds]`` section of ``alembic.ini``: where a project keeps its seed data."""
+"""The ``[seeds]`` section of ``alembic.ini``: where a project keeps its seed data.
+
+``spec = package.module:NAME`` names how ``seeddata/`` files map onto tables; without it, the
+spec is derived from the metadata (of the tables named by ``tables = ...``, or all of them).
+"""
 
 from __future__ import annotations
 
 import importlib
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -58,12 +63,19 @@ class SeedsProject:
         for entry in reversed(config.get_prepend_sys_paths_list() or []):
             if entry not in sys.path:
                 sys.path.insert(0, entry)
-        spec = _import(option("spec"))
-        metadata = _import(option("metadata"))
-        if not isinstance(spec, SeedSpec):
-            raise ConfigError(f"[{SECTION}] spec = {option('spec')} is not a SeedSpec")
+        metadata = import_target(option("metadata"))
         if not isinstance(metadata, sa.MetaData):
             raise ConfigError(f"[{SECTION}] metadata = {option('metadata')} is not a MetaData")
+        spec_target = option("spec", "")
+        if spec_target:
+            spec = import_target(spec_target)
+            if not isinstance(spec, SeedSpec):
+                raise ConfigError(f"[{SECTION}] spec = {spec_target} is not a SeedSpec")
+        else:
+            # Imported here: a project with a spec of its own never needs it.
+            from alembic_seeds.dataset.derive import derive_spec  # noqa: PLC0415
+
+            spec = derive_spec(metadata, _names(option("tables", "")) or None)
         default = cls(
             config=config,
             seeddata=Path(option("seeddata")),
@@ -96,12 +108,20 @@ class SeedsProject:
         )
 
 
-def _import(target: str) -> Any:
+def _names(text: str) -> list[str]:
+    """``a, b c``: names separated by commas, spaces or lines."""
+    return [name for name in re.split(r"[\s,]+", text) if name]
+
+
+def import_target(target: str) -> Any:
+    """What ``package.module:name`` (or ``package.module:name.attribute``) names."""
     module_name, _, attribute = target.partition(":")
-    if not attribute:
+    if not module_name or not attribute:
         raise ConfigError(f"{target!r} must look like 'package.module:name'")
     try:
-        module = importlib.import_module(module_name)
-        return getattr(module, attribute)
+        value: Any = importlib.import_module(module_name)
+        for part in attribute.split("."):
+            value = getattr(value, part)
     except (ImportError, AttributeError) as error:
         raise ConfigError(f"cannot import {target!r}: {error}") from None
+    return value

@@ -126,8 +126,9 @@ def target_metadata() -> sa.MetaData:
     if isinstance(configured, sa.MetaData):
         return configured
     raise RuntimeError(
-        "data revisions need the seeded tables' metadata: call "
-        "alembic_seeds.run_migrations(target_metadata=...) from env.py"
+        "data revisions need the seeded tables' metadata: in env.py, call "
+        "alembic_seeds.run_migrations(target_metadata=...) or make an "
+        "alembic_seeds.SeedsEnvironment(target_metadata)"
     )
 
 

@@ -24,15 +24,21 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from alembic.script.revision import RevisionError
 from alembic.util import CommandError
-from sqlalchemy.engine import URL, Connection, make_url
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.engine import URL, Connection
+from sqlalchemy.exc import SQLAlchemyError
 
 from alembic_seeds.apply.snapshot import read_dataset
 from alembic_seeds.changes.changeset import ChangeSet, Dataset, Key, diff
 from alembic_seeds.dataset.load import load_seeddata, primary_keys
 from alembic_seeds.errors import ChangeSetError, ChangeSetFormatError, DatabaseAccessError
 from alembic_seeds.migration.config import SeedsProject
-from alembic_seeds.migration.environment import make_engine
+from alembic_seeds.migration.database import (
+    connection_failure,
+    database_message,
+    make_engine,
+    parse_url,
+    shown_url,
+)
 from alembic_seeds.migration.log import LOG_TABLE, LogEntry, entries
 from alembic_seeds.migration.replay import (
     DataScript,
@@ -44,30 +50,6 @@ from alembic_seeds.review.render import first_line
 
 # ---------------------------------------------------------------------------------------
 # Connecting.
-
-
-def parse_url(url: str) -> URL:
-    try:
-        return make_url(url)
-    except (ArgumentError, ValueError):
-        # Never repeat the text: it may hold a password.
-        raise DatabaseAccessError("DATABASE_URL is not a valid SQLAlchemy URL") from None
-
-
-def shown_url(url: str | URL) -> str:
-    """The URL as it may be printed: without its password."""
-    parsed = parse_url(url) if isinstance(url, str) else url
-    return parsed.render_as_string(hide_password=True)
-
-
-def database_message(error: BaseException, url: URL) -> str:
-    """The first line of a driver's error, without the URL's password."""
-    original = getattr(error, "orig", None)
-    text = str(original if original is not None else error).strip()
-    line = text.splitlines()[0].strip() if text else type(error).__name__
-    if url.password:
-        line = line.replace(str(url.password), "***")
-    return line
 
 
 def _sqlite_file(url: URL) -> Path | None:
@@ -97,9 +79,7 @@ def read_only(url: str) -> Iterator[Connection]:
         try:
             connection = engine.connect()
         except SQLAlchemyError as error:
-            raise DatabaseAccessError(
-                f"cannot connect to {shown_url(parsed)}: {database_message(error, parsed)}"
-            ) from None
+            raise DatabaseAccessError(connection_failure(error, parsed)) from None
         with connection:
             try:
                 if connection.dialect.name == "postgresql":

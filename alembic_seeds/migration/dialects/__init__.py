@@ -1,0 +1,57 @@
+"""What a migration run does differently on each database: its lock, its session settings and
+how its failures read.
+
+One module per dialect, named as SQLAlchemy names the dialect (``postgresql.py``,
+``sqlite.py``), each with one ``DIALECT``. A dialect without a module gets ``Dialect`` itself:
+no lock, no settings, the driver's own words. Supporting another database (MySQL's
+``GET_LOCK``, say) is one more module here.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from sqlalchemy.engine import Connection, Engine
+
+from alembic_seeds.migration.lock import MigrationLock
+from alembic_seeds.migration.timeouts import Timeouts
+
+
+class Dialect:
+    """The defaults: nothing beyond what SQLAlchemy and Alembic do."""
+
+    name = "default"
+    #: The lock every run takes; None: the database has none, and runs must not overlap.
+    lock: MigrationLock | None = None
+
+    def connect_args(self, timeouts: Timeouts) -> dict[str, Any]:
+        """Options for the driver's connect() of an engine this project makes."""
+        return {}
+
+    def prepare_engine(self, engine: Engine) -> None:
+        """Set up every connection of an engine this project makes."""
+
+    def prepare_session(self, connection: Connection, timeouts: Timeouts) -> None:
+        """Settings of the session a migration runs in (on a connection anyone made)."""
+
+    def describe_error(self, error: BaseException, timeouts: Timeouts) -> str | None:
+        """What a driver error raised during a run means, in words; None: its own message."""
+        return None
+
+    def connect_hint(self, message: str) -> str | None:
+        """What to do about a failed connection (``message``: the driver's first line)."""
+        return None
+
+
+def dialect_for(name: str) -> Dialect:
+    """The support of the SQLAlchemy dialect ``name`` (``engine.dialect.name``)."""
+    module_name = f"{__name__}.{name}"
+    try:
+        module = importlib.import_module(module_name)
+    except ModuleNotFoundError as error:
+        if error.name != module_name:
+            raise
+        return Dialect()
+    dialect: Dialect = module.DIALECT
+    return dialect

@@ -1,0 +1,19 @@
+<%doc>
+    The [seeds] section seeds init adds to alembic.ini.
+</%doc>\
+
+[seeds]
+# alembic-seeds: the desired state of the reference data (seeddata), edited by people, and
+# the data revisions generated from it (seeds revision --autogenerate).
+seeddata = ${seeddata}
+# The MetaData of the models (what env.py gives target_metadata), as module:attribute.
+metadata = ${metadata}
+# How seeddata files map onto tables: without "spec = package.module:NAME", derived from the
+# metadata (of the tables "tables = ..." names, or all of them).
+# Data revisions: their folder (one of version_locations), their branch label, and the
+# schema revision the branch's first data revision depends on.
+versions = ${versions}
+branch = ${branch}
+% if depends_on:
+depends_on = ${depends_on}
+% endif
