@@ -107,3 +107,14 @@ def alembic_env(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Config:
     """
     monkeypatch.setenv("DATABASE_URL", db_url)
     return alembic_config()
+
+
+@pytest.fixture
+def second_db_url(db_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    """Another fresh database on the backend of ``db_url`` (to compare two ways of filling)."""
+    if db_url.startswith("sqlite"):
+        yield sqlite_file_url(tmp_path / "seeds_test_second.db")
+        return
+    server: str = request.getfixturevalue("postgres_server_url")
+    with temporary_database(server) as url:
+        yield url

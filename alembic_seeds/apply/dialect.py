@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.sql.compiler import SQLCompiler
 
 from alembic_seeds.apply.plan import Plan
 from alembic_seeds.apply.schema import UniqueKey
@@ -38,6 +39,7 @@ class ApplyImpl:
 
     def __init__(self, dialect: Dialect) -> None:
         self.dialect = dialect
+        self._offline: Dialect | None = None
 
     # -- the plan ----------------------------------------------------------------------
 
@@ -77,12 +79,36 @@ class ApplyImpl:
 
     def offline_dialect(self) -> Dialect:
         """The dialect to compile offline SQL with: values as they are, never with ``%``
-        doubled for a driver's parameter style (the SQL goes to a client, not a driver)."""
-        dialect = copy.copy(self.dialect)
-        dialect.paramstyle = "named"
-        dialect.positional = False
-        dialect.identifier_preparer = dialect.preparer(dialect)
-        return dialect
+        doubled for a driver's parameter style (the SQL goes to a client, not a driver),
+        and texts a client would read otherwise written as ``text_literal`` says."""
+        if self._offline is None:
+            dialect = copy.copy(self.dialect)
+            dialect.paramstyle = "named"
+            dialect.positional = False
+            dialect.identifier_preparer = dialect.preparer(dialect)
+            dialect.statement_compiler = _offline_compiler(
+                type(self.dialect).statement_compiler, self
+            )
+            self._offline = dialect
+        return self._offline
+
+    def text_literal(self, value: str) -> str | None:
+        """SQL for a text that the plain quoted form would not carry through the client
+        unchanged (None: the plain form does)."""
+        return None
+
+
+def _offline_compiler(base: type[SQLCompiler], impl: ApplyImpl) -> type[SQLCompiler]:
+    class OfflineCompiler(base):  # type: ignore[valid-type, misc]
+        def render_literal_value(self, value: Any, type_: sa.types.TypeEngine[Any]) -> str:
+            if isinstance(value, str):
+                special = impl.text_literal(value)
+                if special is not None:
+                    return special
+            rendered: str = super().render_literal_value(value, type_)
+            return rendered
+
+    return OfflineCompiler
 
 
 def impl_for(dialect: Dialect) -> ApplyImpl:

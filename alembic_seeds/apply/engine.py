@@ -361,8 +361,11 @@ class _Apply:
 
     def _delete(self, table: _Staged, early: bool | None) -> None:
         assert table.deletes is not None
-        result = self._execute(table.report, writes.delete(table.deletes, early))
-        table.report.deleted += max(result.rowcount, 0)
+        depths = table.plan.delete_depth
+        levels: list[int | None] = list(range(max(depths.values()), -1, -1)) if depths else [None]
+        for level in levels:
+            result = self._execute(table.report, writes.delete(table.deletes, early, level))
+            table.report.deleted += max(result.rowcount, 0)
 
     def _account(self, table: _Staged) -> None:
         """Count what the writes leave undone or overwrite, once for all their steps."""

@@ -39,10 +39,13 @@ class PostgresqlImpl(ApplyImpl):
         have drawn numbers beyond it); a column without a sequence makes it a no-op."""
         preparer = self.dialect.identifier_preparer
         if isinstance(column.default, sa.Sequence):
-            name: sa.ColumnElement[Any] = sa.literal(preparer.format_sequence(column.default))
+            name: sa.ColumnElement[Any] = sa.literal(
+                preparer.format_sequence(column.default), sa.Text
+            )
         else:
             name = sa.func.pg_get_serial_sequence(
-                sa.literal(preparer.format_table(table)), sa.literal(column.name)
+                sa.literal(preparer.format_table(table), sa.Text),
+                sa.literal(column.name, sa.Text),
             )
         sequence = sa.cast(name, REGCLASS)
         largest = sa.select(sa.func.max(column).label("m")).subquery("seeds_largest_key")

@@ -1,7 +1,8 @@
 """SQLite: one driver-level executemany per staging table. Explicit keys move an INTEGER
 PRIMARY KEY's next value (and AUTOINCREMENT's counter) by themselves, so no sequence needs
-moving. Where a delete can neither step aside nor go first without its referrers, SQLite
-defers its foreign keys to the commit."""
+moving. Offline SQL spells a text with a carriage return as its bytes, which the sqlite3
+shell keeps as they are. Where a delete can neither step aside nor go first without its
+referrers, SQLite defers its foreign keys to the commit."""
 
 from __future__ import annotations
 
@@ -26,6 +27,13 @@ class SqliteImpl(ApplyImpl):
         plan.release_blocked_deletes()
         # Still checked, at COMMIT: by then the rows referring to them are updated.
         return [sa.text("PRAGMA defer_foreign_keys = ON")]
+
+    def text_literal(self, value: str) -> str | None:
+        # The sqlite3 shell drops a carriage return before a line break, inside a quoted
+        # text too: such a text goes as its UTF-8 bytes.
+        if "\r" not in value:
+            return None
+        return f"CAST(X'{value.encode('utf-8').hex()}' AS TEXT)"
 
     def fill(self, connection: Connection, table: sa.Table, rows: Iterator[tuple[Any, ...]]) -> int:
         processors = [column.type.bind_processor(self.dialect) for column in table.columns]

@@ -63,9 +63,17 @@ def update(staging: Staging) -> sa.Update:
     )
 
 
-def delete(staging: Staging, early: bool | None = None) -> sa.Delete:
-    """The staged rows; ``early`` limits it to the rows that go first (True) or the others."""
+def delete(staging: Staging, early: bool | None = None, depth: int | None = None) -> sa.Delete:
+    """The staged rows; ``early`` limits it to the rows that go first (True) or the others,
+    ``depth`` to the rows with that many ancestors among them.
+
+    A table that refers to itself is deleted one depth at a time, deepest first: SQLite
+    (for ON DELETE RESTRICT) and MySQL check each deleted row at once, in an order a single
+    statement does not promise.
+    """
     condition = staging.matches()
     if early is not None and staging.early is not None:
         condition = sa.and_(condition, staging.early if early else ~staging.early)
+    if depth is not None and staging.depth is not None:
+        condition = sa.and_(condition, staging.depth == depth)
     return staging.target.delete().where(sa.exists().where(condition))

@@ -1,0 +1,79 @@
+"""Tables that refer to themselves (the ``tree`` fixture project): parents are inserted
+before their children and children deleted before their parents, online and in offline SQL
+run with psql or sqlite3, whether the foreign key is plain (``node``, ON DELETE RESTRICT) or
+DEFERRABLE (``branch``). The revisions list children before parents in key order when they
+insert and parents first when they delete, so only an order by the references works.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from tests.small_projects import SmallProject, run_sql, small_project
+
+SCHEMA, FIRST, SECOND = "7e1a00000001", "7e1a00000002", "7e1a00000003"
+TABLES = ("node", "branch")
+
+
+@pytest.fixture
+def tree(db_url: str, monkeypatch: pytest.MonkeyPatch) -> SmallProject:
+    return small_project("tree", db_url, monkeypatch)
+
+
+def parents(project: SmallProject) -> dict[str, dict[str, str | None]]:
+    content = project.content()
+    return {
+        table: {key[0]: row["parent_id"] for key, row in content[table].items()} for table in TABLES
+    }
+
+
+def test_a_tree_is_written_parents_first_and_deleted_children_first(tree: SmallProject) -> None:
+    tree.upgrade(FIRST)
+    first = tree.content()
+    for table in TABLES:
+        assert parents(tree)[table]["a-leaf"] == "m-middle"
+        assert {"c-branch", "x-twig", "y-bud"} <= parents(tree)[table].keys()
+
+    tree.upgrade(SECOND)
+    after = parents(tree)
+    for table in TABLES:
+        assert not {"c-branch", "x-twig", "y-bud"} & after[table].keys()
+        assert after[table]["d-new"] == "z-root"
+        assert after[table]["b-newchild"] == "d-new"
+        assert after[table]["a-leaf"] == "d-new"
+
+    tree.downgrade(FIRST)
+    assert tree.content() == first
+    tree.downgrade(SCHEMA)
+    assert all(not rows for rows in tree.content().values())
+    assert [(e.revision, e.direction) for e in tree.log()] == [
+        (FIRST, "upgrade"),
+        (SECOND, "upgrade"),
+        (SECOND, "downgrade"),
+        (FIRST, "downgrade"),
+    ]
+
+
+def test_offline_sql_of_a_tree_runs_with_the_client_and_equals_online(
+    tree: SmallProject, second_db_url: str, tmp_path: Path
+) -> None:
+    online = tree.at(second_db_url)
+    run_sql(tree.url, tree.sql("head"), tmp_path / "up.sql")
+    online.upgrade("head")
+    assert tree.content() == online.content()
+    assert parents(tree)["node"]["a-leaf"] == "d-new"
+    assert [(e.revision, e.direction, e.checksum) for e in tree.log()] == [
+        (e.revision, e.direction, e.checksum) for e in online.log()
+    ]
+
+    # Down again, offline: the deleted subtree comes back parents first, the new one goes
+    # children first; then the whole tree goes, children first.
+    run_sql(tree.url, tree.sql(f"{SECOND}:{FIRST}", down=True), tmp_path / "down.sql")
+    online.downgrade(FIRST)
+    assert tree.content() == online.content()
+    run_sql(tree.url, tree.sql(f"{FIRST}:{SCHEMA}", down=True), tmp_path / "base.sql")
+    online.downgrade(SCHEMA)
+    assert tree.content() == online.content()
+    assert all(not rows for rows in tree.content().values())
