@@ -15,11 +15,31 @@ from __future__ import annotations
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 from alembic_seeds.apply.schema import Parking
 
 #: Starts every parked text: a character no seed data can hold.
 MARKER = "\x1f"
+
+
+class parking_marker(FunctionElement[str]):
+    """``MARKER``, spelled as a function call so that no control character is printed."""
+
+    type = sa.Text()
+    inherit_cache = True
+
+
+@compiles(parking_marker)
+def _char(element: parking_marker, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"char({ord(MARKER)})"
+
+
+@compiles(parking_marker, "postgresql")
+def _chr(element: parking_marker, compiler: SQLCompiler, **kw: Any) -> str:
+    return f"chr({ord(MARKER)})"
 
 
 def parked_value(
@@ -33,7 +53,7 @@ def parked_value(
     if parking is Parking.NULL:
         return sa.null()
     if parking is Parking.TEXT:
-        return sa.literal(MARKER, sa.Text) + sa.cast(ordinal, sa.Text)
+        return parking_marker() + sa.cast(ordinal, sa.Text)
     # An alias, so that the subquery never correlates with the table being updated.
     other = table.alias("seeds_parking_source")
     highest = [sa.select(sa.func.max(other.c[column]).label("m"))]

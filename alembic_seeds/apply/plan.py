@@ -63,13 +63,17 @@ class Blocked:
     """A collision that no order of plain statements resolves."""
 
     table: str
+    columns: tuple[str, ...]  # the primary key's
     key: Key
     operation: str  # "update" or "delete"
     reason: str
 
     def __str__(self) -> str:
-        shown = ", ".join(repr(part) for part in self.key)
-        return f"{self.table} ({shown}) {self.operation}: {self.reason}"
+        return f"{self.table} {_shown(self.columns, self.key)}: {self.operation}: {self.reason}"
+
+
+def _shown(columns: Sequence[str], key: Key) -> str:
+    return ", ".join(f"{c}={v!r}" for c, v in zip(columns, key, strict=True))
 
 
 @dataclass
@@ -230,6 +234,7 @@ def _plan_collisions(
                 plan.blocked.append(
                     Blocked(
                         table.name,
+                        table.keys,
                         side.key,
                         "update",
                         f"takes or frees values of {unique} that another row of the change "
@@ -364,15 +369,16 @@ def _plan_early_deletes(metadata: sa.MetaData, plan: Plan, unparked: dict[str, s
                         continue
                     values = tuple(update.before[c] for c in columns)
                     if values in targets:
-                        referrer = ", ".join(map(repr, row_key(update.key, child.keys)))
+                        referrer = _shown(child.keys, row_key(update.key, child.keys))
                         plan.blocked.append(
                             Blocked(
                                 parent.name,
+                                parent.keys,
                                 targets[values],
                                 "delete",
                                 f"its unique values are taken by another row of the change "
                                 f"set, none of its unique columns can hold a temporary value, "
-                                f"and {child.name} ({referrer}) "
+                                f"and {child.name} {referrer} "
                                 f"refers to it until it is updated",
                             )
                         )
