@@ -224,3 +224,20 @@ def test_rekeying_a_text_of_the_lumina_copy_applies_up_and_down(
     assert (new_id,) in scratch.content()["Translation"]
     scratch.downgrade()
     assert dump(scratch.content()) == dump(before)
+
+
+def test_skip_refuses_to_leave_a_row_whose_unique_values_another_row_takes(
+    ranks: SmallProject,
+) -> None:
+    """L3 was edited by hand; skip would leave it, but L9 takes its code: refused, with
+    nothing written; overwrite applies the revision."""
+    ranks.upgrade(SWAP)
+    ranks.execute("UPDATE label SET title = 'hand edit' WHERE id = 'L3'")
+    before = ranks.content()
+    with pytest.raises(Exception, match="seeds_drift=skip would leave 1 row") as raised:
+        ranks.upgrade(REKEY, drift="skip")
+    assert "label id='L3' (delete)" in str(raised.value)
+    assert "nothing was written" in str(raised.value)
+    assert ranks.content() == before
+    ranks.upgrade(REKEY, drift="overwrite")
+    assert column(ranks, "label", "code") == {"L1": "beta", "L2": "alpha", "L9": "gamma"}
