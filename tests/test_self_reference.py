@@ -2,7 +2,9 @@
 before their children and children deleted before their parents, online and in offline SQL
 run with psql or sqlite3, whether the foreign key is plain (``node``, ON DELETE RESTRICT) or
 DEFERRABLE (``branch``). The revisions list children before parents in key order when they
-insert and parents first when they delete, so only an order by the references works.
+insert and parents first when they delete, so only an order by the references works. The
+node names are texts that offline SQL must keep byte for byte (``%``, ``%s``, ``%(x)s``,
+tabs, backslashes, quotes, ``$$``, line breaks, a carriage return).
 """
 
 from __future__ import annotations
@@ -64,6 +66,18 @@ def test_offline_sql_of_a_tree_runs_with_the_client_and_equals_online(
     online.upgrade("head")
     assert tree.content() == online.content()
     assert parents(tree)["node"]["a-leaf"] == "d-new"
+    # The texts as the revisions hold them, byte for byte (not %% for %, no tab expanded,
+    # no carriage return lost).
+    names = {key[0]: row["name"] for key, row in tree.content()["node"].items()}
+    assert names["z-root"] == "100%% sure, 'really'"
+    assert names["m-middle"] == "%s and %d"
+    assert names["a-leaf"] == "moved\\ %% leaf"
+    assert names["b-newchild"] == "new\tchild 50%"
+    assert names["d-new"] == "%(y)s new"
+    assert names["t-06"] == "$$ dollar $$ $tag$ body $tag$"
+    assert names["t-07"] == "line one\nline two\n"
+    assert names["t-08"] == "crlf\r\nline"
+    assert names["t-15"] == "עברית 100%"
     assert [(e.revision, e.direction, e.checksum) for e in tree.log()] == [
         (e.revision, e.direction, e.checksum) for e in online.log()
     ]
