@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 from sqlalchemy.schema import CreateTable, DropTable
 
-from alembic_seeds.apply import checks, skip, writes
+from alembic_seeds.apply import checks, rows, skip, writes
 from alembic_seeds.apply.dialect import ApplyImpl, impl_for
 from alembic_seeds.apply.drift import DriftPolicy, Mismatch
 from alembic_seeds.apply.plan import Plan, TablePlan, build_plan
@@ -31,7 +31,7 @@ from alembic_seeds.apply.progress import EVERY_ROWS, Progress
 from alembic_seeds.apply.report import ApplyReport, TableReport
 from alembic_seeds.apply.staging import Staging, staging_table
 from alembic_seeds.apply.values import to_database
-from alembic_seeds.changes.changeset import ChangeSet, Row, row_key
+from alembic_seeds.changes.changeset import ChangeSet
 from alembic_seeds.errors import ApplyError, DriftError, TableLockedError
 
 __all__ = ["DriftPolicy", "Mismatch", "apply_changes"]
@@ -151,7 +151,7 @@ class _Apply:
                 staging = self._staging(report, target, columns, depth=bool(table.self_references))
                 staged.inserts = staging
                 self._fill(
-                    report, staging.table, self._insert_rows(table, staging), len(changes.inserts)
+                    report, staging.table, rows.insert_rows(table, staging), len(changes.inserts)
                 )
                 found = self._execute(report, checks.insert_check(staging)).all()
                 mismatches, unchanged = checks.insert_mismatches(staging, found)
@@ -170,7 +170,7 @@ class _Apply:
                 )
                 staged.updates = staging
                 self._fill(
-                    report, staging.table, self._update_rows(table, staging), len(changes.updates)
+                    report, staging.table, rows.update_rows(table, staging), len(changes.updates)
                 )
                 found = self._execute(report, checks.update_check(staging)).all()
                 staged.mismatches += checks.update_mismatches(staging, found)
@@ -187,7 +187,7 @@ class _Apply:
                 )
                 staged.deletes = staging
                 self._fill(
-                    report, staging.table, self._delete_rows(table, staging), len(changes.deletes)
+                    report, staging.table, rows.delete_rows(table, staging), len(changes.deletes)
                 )
                 found = self._execute(report, checks.delete_check(staging)).all()
                 staged.mismatches += checks.delete_mismatches(staging, found)
@@ -200,53 +200,6 @@ class _Apply:
         staging = staging_table(self.staging_metadata, self.serial, target, columns, **roles)
         self._execute(report, CreateTable(staging.table))
         return staging
-
-    def _insert_rows(self, table: TablePlan, staging: Staging) -> Iterator[dict[str, Any]]:
-        for row in table.changes.inserts:
-            values = _database_row(table.table, row, staging)
-            if staging.depth is not None:
-                values[staging.depth.name] = table.insert_depth.get(row_key(row, table.keys), 0)
-            yield values
-
-    def _update_rows(self, table: TablePlan, staging: Staging) -> Iterator[dict[str, Any]]:
-        target = table.table
-        for position, update in enumerate(table.changes.updates):
-            values = {
-                staging.value[k].name: to_database(target.c[k], update.key[k]) for k in table.keys
-            }
-            for column in staging.changed:
-                values[staging.value[column].name] = to_database(
-                    target.c[column], update.after.get(column)
-                )
-                values[staging.before[column].name] = to_database(
-                    target.c[column], update.before.get(column)
-                )
-                values[staging.changed[column].name] = column in update.after
-            if staging.ordinal is not None:
-                self._park_values(
-                    staging, table.park_updates.get(row_key(update.key, table.keys)), values
-                )
-                values[staging.ordinal.name] = table.update_ordinal(position)
-            yield values
-
-    def _delete_rows(self, table: TablePlan, staging: Staging) -> Iterator[dict[str, Any]]:
-        for position, row in enumerate(table.changes.deletes):
-            key = row_key(row, table.keys)
-            values = _database_row(table.table, row, staging)
-            if staging.ordinal is not None:
-                self._park_values(staging, table.park_deletes.get(key), values)
-                values[staging.ordinal.name] = table.delete_ordinal(position)
-            if staging.early is not None:
-                values[staging.early.name] = key in table.early
-            if staging.depth is not None:
-                values[staging.depth.name] = table.delete_depth.get(key, 0)
-            yield values
-
-    @staticmethod
-    def _park_values(staging: Staging, park: Any, values: dict[str, Any]) -> None:
-        columns = park.columns if park is not None else ()
-        for column, flag in staging.park.items():
-            values[flag.name] = column in columns
 
     def _fill(
         self, report: TableReport, table: sa.Table, rows: Iterator[dict[str, Any]], total: int
@@ -345,8 +298,7 @@ class _Apply:
         report, changes = table.report, table.plan.changes
         if table.direct and changes.inserts:
             target = table.plan.table
-            rows = (_database_row(target, row) for row in changes.inserts)
-            self._fill(report, target, rows, len(changes.inserts))
+            self._fill(report, target, rows.target_rows(table.plan), len(changes.inserts))
             report.inserted += len(changes.inserts)
         if table.inserts is None:
             return
@@ -424,17 +376,6 @@ def _timed(report: TableReport) -> Iterator[None]:
         yield
     finally:
         report.seconds += time.perf_counter() - started
-
-
-def _database_row(target: sa.Table, row: Row, staging: Staging | None = None) -> dict[str, Any]:
-    """Values in database form, by the name of the column that holds them (the staging
-    table's, or the target's own)."""
-    return {
-        (staging.value[c.name].name if staging is not None else c.name): to_database(
-            c, row.get(c.name)
-        )
-        for c in target.columns
-    }
 
 
 def _reporting(
