@@ -9,6 +9,7 @@ tabs, backslashes, quotes, ``$$``, line breaks, a carriage return).
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -62,7 +63,19 @@ def test_offline_sql_of_a_tree_runs_with_the_client_and_equals_online(
     tree: SmallProject, second_db_url: str, tmp_path: Path
 ) -> None:
     online = tree.at(second_db_url)
-    run_sql(tree.url, tree.sql("head"), tmp_path / "up.sql")
+    sql = tree.sql("head")
+    # The log rows take the database's clock when the SQL runs, not when it was printed.
+    printed = datetime.now(UTC).replace(microsecond=0, tzinfo=None)
+    run_sql(tree.url, sql, tmp_path / "up.sql")
+    ran = datetime.now(UTC).replace(tzinfo=None)
+    for entry in tree.log():
+        applied = (
+            entry.applied_at.astimezone(UTC).replace(tzinfo=None)
+            if entry.applied_at.tzinfo
+            else entry.applied_at
+        )
+        assert printed <= applied <= ran, (printed, applied, ran)
+        assert entry.duration_ms >= 0
     online.upgrade("head")
     assert tree.content() == online.content()
     assert parents(tree)["node"]["a-leaf"] == "d-new"
