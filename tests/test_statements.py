@@ -21,9 +21,13 @@ from ranks_fixture.models import metadata as ranks_metadata
 from sqlalchemy.engine import make_url
 from tree_fixture.models import metadata as tree_metadata
 
+from alembic_seeds.apply import dialect as dialect_module
 from alembic_seeds.apply import writes
+from alembic_seeds.apply.dialect import ApplyImpl, impl_for
 from alembic_seeds.apply.engine import apply_changes
 from alembic_seeds.apply.plan import build_plan
+from alembic_seeds.apply.postgresql import PostgresqlImpl
+from alembic_seeds.apply.sqlite import SqliteImpl
 from alembic_seeds.apply.staging import staging_table
 from alembic_seeds.changes.changeset import ChangeSet, RowUpdate, TableChanges
 from alembic_seeds.migration.revision import render_offline
@@ -313,3 +317,38 @@ def test_online_parks_then_inserts_and_updates_then_deletes_whatever_the_number_
     ]
     assert "char(31)" in few[0] and "char(31)" in few[1]
     assert len(many) == len(few)
+
+
+# -- one implementation per dialect ----------------------------------------------------
+
+
+def test_each_dialect_gets_its_own_implementation_and_others_the_default() -> None:
+
+    assert type(impl_for(POSTGRESQL)) is PostgresqlImpl
+    assert type(impl_for(sa.create_engine("sqlite://").dialect)) is SqliteImpl
+    # No module of its own (yet): the dialect-neutral default.
+    assert type(impl_for(make_url("mysql://").get_dialect()())) is ApplyImpl
+
+    class Registered(ApplyImpl):
+        __dialect__ = "mysql"
+
+    try:
+        assert type(impl_for(make_url("mysql://").get_dialect()())) is Registered
+    finally:
+        del dialect_module._IMPLS["mysql"]
+
+
+def test_the_default_implementation_fills_a_table_with_one_executemany() -> None:
+
+    engine = sa.create_engine("sqlite://")
+    metadata = sa.MetaData()
+    table = sa.Table(
+        "t", metadata, sa.Column("id", sa.Integer, primary_key=True), sa.Column("s", sa.Text)
+    )
+    metadata.create_all(engine)
+    with recorded(engine) as statements, engine.begin() as connection:
+        count = ApplyImpl(engine.dialect).fill(connection, table, iter([(1, "a"), (2, "100%")]))
+        assert connection.execute(sa.select(table)).all() == [(1, "a"), (2, "100%")]
+    assert count == 2
+    assert statements[0] == "INSERT INTO t (id, s) VALUES (?, ?)"
+    engine.dispose()
