@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
+from alembic_seeds.apply.engine import apply_changes
+from alembic_seeds.changes.changeset import ChangeSet, TableChanges
 from tests.databases import engine_for
 from tests.small_projects import SmallProject, run_sql, small_project
 
@@ -81,9 +83,6 @@ def test_offline_sql_moves_the_sequences_too(counter: SmallProject, tmp_path: Pa
 def test_the_sequence_statement_is_a_no_op_on_a_table_without_a_sequence(pg_url: str) -> None:
     """An integer key the metadata calls autoincrement, but the table was made without a
     sequence: moving the sequence does nothing and fails nothing."""
-    from alembic_seeds.apply.engine import apply_changes  # noqa: PLC0415
-    from alembic_seeds.changes.changeset import ChangeSet, TableChanges  # noqa: PLC0415
-
     metadata = sa.MetaData()
     table = sa.Table("plain", metadata, sa.Column("id", sa.Integer, primary_key=True))
     engine = engine_for(pg_url)
