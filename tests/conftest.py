@@ -14,6 +14,7 @@ Tests using PostgreSQL carry the ``postgresql`` marker: ``-m "not postgresql"`` 
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -31,6 +32,12 @@ from tests.databases import (
     sqlite_file_url,
     temporary_database,
 )
+
+# Each fixture project imports its own package (models, spec) from its folder, as a real
+# project's alembic.ini does with prepend_sys_path: make them all importable to the tests.
+for _project in sorted((Path(__file__).parent / "projects").iterdir()):
+    if _project.is_dir() and str(_project) not in sys.path:
+        sys.path.append(str(_project))
 
 #: Fixtures that need a PostgreSQL server; tests using them get the ``postgresql`` marker.
 _POSTGRES_FIXTURES = frozenset({"postgres_server_url", "pg_url"})
@@ -107,3 +114,14 @@ def alembic_env(db_url: str, monkeypatch: pytest.MonkeyPatch) -> Config:
     """
     monkeypatch.setenv("DATABASE_URL", db_url)
     return alembic_config()
+
+
+@pytest.fixture
+def second_db_url(db_url: str, tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[str]:
+    """Another fresh database on the backend of ``db_url`` (to compare two ways of filling)."""
+    if db_url.startswith("sqlite"):
+        yield sqlite_file_url(tmp_path / "seeds_test_second.db")
+        return
+    server: str = request.getfixturevalue("postgres_server_url")
+    with temporary_database(server) as url:
+        yield url

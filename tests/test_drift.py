@@ -310,3 +310,60 @@ def test_delete_of_a_changed_row_is_drift(scratch: Scratch) -> None:
     scratch.upgrade(drift="skip")
     assert scratch.content()["Translation"][(FREE_TEXT,)]["he_text"] == HAND_EDIT
     assert generated.revision in scratch.versions_applied()
+
+
+#: Two prerequisite edges a revision deletes with their metadata rows; the second edge's
+#: only metadata row (id "") is edited by hand before the upgrade.
+KEPT_EDGE = "module:SI System -> module:One Dimensional Kinematics"
+GONE_EDGE = "module:Basic Units -> module:Derived Units"
+PREREQUISITES = "curriculum/prerequisites.jsonl"
+PREREQUISITE_METADATA = "curriculum/prerequisite_metadata.jsonl"
+
+
+def test_skip_also_leaves_the_rows_a_kept_row_refers_to(
+    scratch: Scratch, seeds_log: pytest.LogCaptureFixture
+) -> None:
+    """The metadata row of an edge was edited by hand, so skip leaves it; the edge it refers
+    to must stay too (deleting it would break the foreign key), and says why. The other
+    edge and its metadata go."""
+    edges = {f"{obj['from']} -> {obj['to']}": obj["id"] for obj in scratch.lines(PREREQUISITES)}
+    scratch.write(
+        PREREQUISITES,
+        [
+            obj
+            for obj in scratch.lines(PREREQUISITES)
+            if obj["id"] not in {edges[KEPT_EDGE], edges[GONE_EDGE]}
+        ],
+    )
+    scratch.write(
+        PREREQUISITE_METADATA,
+        [
+            obj
+            for obj in scratch.lines(PREREQUISITE_METADATA)
+            if obj["edge"] not in {KEPT_EDGE, GONE_EDGE}
+        ],
+    )
+    generated = scratch.generate("drop two prerequisite edges")
+    assert len(generated.changes.tables["BlockRelationship"].deletes) == 2
+    changed = scratch.execute(
+        'UPDATE "RelationshipMetadata" SET value = :value WHERE id = :id', value=HAND_EDIT, id=""
+    )
+    assert changed == 1
+
+    scratch.upgrade(drift="skip")
+    content = scratch.content()
+    assert content["RelationshipMetadata"][("",)]["value"] == HAND_EDIT
+    assert (edges[KEPT_EDGE],) in content["BlockRelationship"]
+    assert (edges[GONE_EDGE],) not in content["BlockRelationship"]
+    assert generated.revision in scratch.versions_applied()
+    assert scratch.log()[-1].counts["BlockRelationship"]["deleted"] == 1
+    assert "skipped 1" in table_line(seeds_log, "BlockRelationship")
+    warnings = [r.getMessage() for r in seeds_log.records if r.levelno == logging.WARNING]
+    (dependent,) = [w for w in warnings if edges[KEPT_EDGE] in w]
+    assert "delete left undone: RelationshipMetadata id='' refers to it" in dependent
+    expected = scratch.expected()
+    expected["RelationshipMetadata"][("",)] = content["RelationshipMetadata"][("",)]
+    expected["BlockRelationship"][(edges[KEPT_EDGE],)] = content["BlockRelationship"][
+        (edges[KEPT_EDGE],)
+    ]
+    assert dump(content) == dump(expected)

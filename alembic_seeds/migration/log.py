@@ -13,6 +13,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.compiler import SQLCompiler
+from sqlalchemy.sql.functions import FunctionElement
 
 LOG_TABLE = "alembic_seeds_log"
 
@@ -48,6 +51,42 @@ class LogEntry:
     duration_ms: float
 
 
+class database_clock(FunctionElement[datetime]):
+    """The database's clock when the statement runs (not when the SQL was written)."""
+
+    type = sa.DateTime(timezone=True)
+    inherit_cache = True
+
+
+@compiles(database_clock)
+def _current_timestamp(element: database_clock, compiler: SQLCompiler, **kw: Any) -> str:
+    return "CURRENT_TIMESTAMP"
+
+
+@compiles(database_clock, "postgresql")
+def _clock_timestamp(element: database_clock, compiler: SQLCompiler, **kw: Any) -> str:
+    # now() would be the transaction's start; clock_timestamp() is this very moment.
+    return "clock_timestamp()"
+
+
+class revision_elapsed_ms(FunctionElement[float]):
+    """Milliseconds since the revision's transaction began, where the database can tell."""
+
+    type = sa.Float()
+    inherit_cache = True
+
+
+@compiles(revision_elapsed_ms)
+def _no_elapsed(element: revision_elapsed_ms, compiler: SQLCompiler, **kw: Any) -> str:
+    return "0"
+
+
+@compiles(revision_elapsed_ms, "postgresql")
+def _elapsed(element: revision_elapsed_ms, compiler: SQLCompiler, **kw: Any) -> str:
+    # Offline SQL runs each revision in a transaction of its own (BEGIN ... COMMIT).
+    return "EXTRACT(EPOCH FROM clock_timestamp() - transaction_timestamp()) * 1000"
+
+
 def record(
     connection: Connection,
     *,
@@ -58,13 +97,39 @@ def record(
     duration_ms: float,
 ) -> None:
     connection.execute(
-        log_table.insert().values(
+        log_insert(
             revision=revision,
             direction=direction,
             checksum=checksum,
+            counts=counts,
             applied_at=datetime.now(UTC),
-            counts=json.dumps(counts, sort_keys=True),
             duration_ms=duration_ms,
+        )
+    )
+
+
+def log_insert(
+    *,
+    revision: str,
+    direction: str,
+    checksum: str,
+    counts: dict[str, dict[str, int]],
+    applied_at: datetime | None = None,
+    duration_ms: float | None = None,
+) -> sa.Insert:
+    """The log row; without ``applied_at`` and ``duration_ms`` (offline SQL), the
+    database's clock fills them in when the statement runs. Inline: the new id is not
+    fetched (offline SQL would print it)."""
+    return (
+        log_table.insert()
+        .inline()
+        .values(
+            revision=revision,
+            direction=direction,
+            checksum=checksum,
+            applied_at=database_clock() if applied_at is None else applied_at,
+            counts=json.dumps(counts, sort_keys=True),
+            duration_ms=revision_elapsed_ms() if duration_ms is None else duration_ms,
         )
     )
 

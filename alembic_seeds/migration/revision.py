@@ -8,28 +8,27 @@ plain SQL. Each run is logged in the applied-revision log, in the revision's tra
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Mapping
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import psycopg
 import sqlalchemy as sa
 from alembic import context, op
+from alembic.runtime.migration import MigrationContext
 from alembic.util import CommandError
 
+from alembic_seeds.apply.dialect import impl_for
 from alembic_seeds.apply.engine import DriftPolicy, apply_changes
 from alembic_seeds.apply.limits import index_limit_failure
-from alembic_seeds.apply.order import parents_first
-from alembic_seeds.apply.progress import terminal_progress
-from alembic_seeds.apply.values import to_database
+from alembic_seeds.apply.offline import compile_offline, offline_statements
 from alembic_seeds.changes.changeset import ChangeSet, from_document
 from alembic_seeds.changes.sidecar import read_sidecar
 from alembic_seeds.errors import ApplyError
-from alembic_seeds.migration.log import log_table, record
+from alembic_seeds.migration.log import log_insert, record
+from alembic_seeds.migration.progress import terminal_progress
 
 logger = logging.getLogger("alembic_seeds")
 
@@ -76,31 +75,37 @@ class DataRevision:
         migration = op.get_context()
         metadata = target_metadata()
         checksum = self.change_set().checksum()
-        if migration.as_sql:
-            _render_offline(metadata, changes)
-            op.execute(_log_insert(self.revision, direction, checksum, changes))
-            return
-        connection = op.get_bind()
+        name = f"data revision {self.revision} ({direction})"
+        connection = None if migration.as_sql else op.get_bind()
         started = time.perf_counter()
         try:
+            if connection is None:
+                render_offline(
+                    migration,
+                    metadata,
+                    changes,
+                    revision=self.revision,
+                    direction=direction,
+                    checksum=checksum,
+                )
+                return
             report = apply_changes(
                 connection,
                 metadata,
                 changes,
                 drift_policy(),
-                context=f"data revision {self.revision} ({direction})",
+                context=name,
                 progress=terminal_progress(),
             )
         except ApplyError as error:
             # Alembic prints a CommandError as one FAILED message, without a traceback.
-            raise CommandError(str(error)) from error
+            message = str(error) if str(error).startswith(name) else f"{name}: {error}"
+            raise CommandError(message) from error
         except (sa.exc.DBAPIError, psycopg.Error) as error:
             too_large = index_limit_failure(error, metadata, changes)
             if too_large is None:
                 raise
-            raise CommandError(
-                f"data revision {self.revision} ({direction}): {too_large}"
-            ) from None
+            raise CommandError(f"{name}: {too_large}") from None
         logger.info("data revision %s (%s):", self.revision, direction)
         for line in report.lines():
             logger.info("  %s", line)
@@ -141,42 +146,27 @@ def drift_policy() -> DriftPolicy:
         raise CommandError(f"-x {DRIFT_OPTION}={value}: expected one of {choices}") from None
 
 
-def _render_offline(metadata: sa.MetaData, changes: ChangeSet) -> None:
-    """Plain SQL for ``--sql``: one statement per row, parents first, deletes last."""
-    order = parents_first(metadata, [name for name, c in changes.tables.items() if c])
-    if op.get_context().dialect.name == "postgresql":
-        op.execute("SET CONSTRAINTS ALL DEFERRED")
-    for name in order:
-        table = metadata.tables[name]
-        keys = [c.name for c in table.primary_key]
-        table_changes = changes.tables[name]
-        for row in table_changes.inserts:
-            op.execute(table.insert().values(_database_row(table, row)))
-        for update in table_changes.updates:
-            op.execute(
-                table.update()
-                .where(*(table.c[k] == to_database(table.c[k], update.key[k]) for k in keys))
-                .values(_database_row(table, update.after))
-            )
-    for name in reversed(order):
-        table = metadata.tables[name]
-        keys = [c.name for c in table.primary_key]
-        for row in changes.tables[name].deletes:
-            op.execute(
-                table.delete().where(*(table.c[k] == to_database(table.c[k], row[k]) for k in keys))
-            )
+def render_offline(
+    migration: MigrationContext,
+    metadata: sa.MetaData,
+    changes: ChangeSet,
+    *,
+    revision: str,
+    direction: str,
+    checksum: str,
+) -> None:
+    """Write the plain SQL of ``changes`` and its log row to the context's output.
 
-
-def _database_row(table: sa.Table, row: Mapping[str, Any]) -> dict[str, Any]:
-    return {column: to_database(table.c[column], value) for column, value in row.items()}
-
-
-def _log_insert(revision: str, direction: str, checksum: str, changes: ChangeSet) -> Any:
-    return log_table.insert().values(
-        revision=revision,
-        direction=direction,
-        checksum=checksum,
-        applied_at=datetime.now(UTC),
-        counts=json.dumps(changes.counts(), sort_keys=True),
-        duration_ms=0.0,
-    )
+    The SQL is compiled here and written as it is: Alembic's own ``execute`` would expand
+    tabs, and a driver's parameter style would double every ``%`` of a text.
+    """
+    impl = impl_for(migration.dialect)
+    terminator = migration.impl.command_terminator
+    statements = [
+        *offline_statements(metadata, changes, impl),
+        log_insert(
+            revision=revision, direction=direction, checksum=checksum, counts=changes.counts()
+        ),
+    ]
+    for statement in statements:
+        migration.impl.static_output(compile_offline(statement, impl) + terminator)

@@ -1,0 +1,79 @@
+"""The set-based writes, one statement per staging table and step of the plan."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+
+from alembic_seeds.apply.parking import parked_value
+from alembic_seeds.apply.plan import TablePlan
+from alembic_seeds.apply.staging import Staging
+
+
+def park(plan: TablePlan, staging: Staging) -> sa.Update:
+    """Give the parked columns of the staged rows that step aside their parked values."""
+    target = staging.target
+    assert staging.ordinal is not None
+    values = {
+        column: sa.case(
+            (
+                flag,
+                parked_value(
+                    target,
+                    column,
+                    plan.parking[column],
+                    staging.ordinal,
+                    plan.number_floor.get(column),
+                ),
+            ),
+            else_=target.c[column],
+        )
+        for column, flag in staging.park.items()
+    }
+    return target.update().where(staging.matches(), sa.or_(*staging.park.values())).values(values)
+
+
+def insert(staging: Staging) -> sa.Insert:
+    """The staged rows the table does not hold yet (parents before children)."""
+    target = staging.target
+    exists = sa.exists().where(staging.matches())
+    rows = sa.select(*(staging.value[c.name] for c in target.columns)).where(~exists)
+    if staging.depth is not None:
+        rows = rows.order_by(staging.depth)
+    return target.insert().from_select(list(target.columns.keys()), rows)
+
+
+def overwrite(staging: Staging) -> sa.Update:
+    """Insert conflicts overwritten: only the rows that differ (adopted rows are identical)."""
+    target = staging.target
+    values = {c.name: staging.value[c.name] for c in target.columns if not c.primary_key}
+    return target.update().where(staging.matches(), staging.differs()).values(values)
+
+
+def update(staging: Staging) -> sa.Update:
+    """Every changed column of the staged rows (a parked column gets its final value)."""
+    target = staging.target
+    values: dict[str, Any] = {
+        column: sa.case((staging.changed[column], staging.value[column]), else_=target.c[column])
+        for column in staging.changed
+    }
+    return (
+        target.update().where(staging.matches(), sa.or_(*staging.changed.values())).values(values)
+    )
+
+
+def delete(staging: Staging, early: bool | None = None, depth: int | None = None) -> sa.Delete:
+    """The staged rows; ``early`` limits it to the rows that go first (True) or the others,
+    ``depth`` to the rows with that many ancestors among them.
+
+    A table that refers to itself is deleted one depth at a time, deepest first: SQLite
+    (for ON DELETE RESTRICT) and MySQL check each deleted row at once, in an order a single
+    statement does not promise.
+    """
+    condition = staging.matches()
+    if early is not None and staging.early is not None:
+        condition = sa.and_(condition, staging.early if early else ~staging.early)
+    if depth is not None and staging.depth is not None:
+        condition = sa.and_(condition, staging.depth == depth)
+    return staging.target.delete().where(sa.exists().where(condition))
