@@ -114,11 +114,17 @@ class ChangeSet:
 
     def checksum(self) -> str:
         """A digest of the canonical form: equal change sets give equal checksums."""
-        digest = hashlib.sha256()
-        for line in canonical_lines(self):
-            digest.update(line.encode("utf-8"))
-            digest.update(b"\n")
-        return f"{CHECKSUM_VERSION}:{digest.hexdigest()}"
+        return checksum_of_lines(line.encode("utf-8") for line in canonical_lines(self))
+
+
+def checksum_of_lines(lines: Iterable[bytes]) -> str:
+    """The checksum of a change set from its canonical lines (without their line breaks),
+    whether they are made in memory or read from a sidecar file."""
+    digest = hashlib.sha256()
+    for line in lines:
+        digest.update(line)
+        digest.update(b"\n")
+    return f"{CHECKSUM_VERSION}:{digest.hexdigest()}"
 
 
 def row_counts(inserted: int = 0, updated: int = 0, deleted: int = 0) -> dict[str, int]:

@@ -8,7 +8,6 @@ rows are parsed only while they are applied. However large the file, memory stay
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import re
 from collections.abc import Iterator, Sequence
@@ -16,12 +15,12 @@ from pathlib import Path
 from typing import Any, TypeVar, overload
 
 from alembic_seeds.changes.changeset import (
-    CHECKSUM_VERSION,
     ChangeSet,
     Row,
     RowUpdate,
     TableChanges,
     canonical_lines,
+    checksum_of_lines,
     parse_change,
 )
 from alembic_seeds.errors import ChangeSetFormatError
@@ -85,14 +84,9 @@ class SidecarChangeSet(ChangeSet):
         self.path = path
 
     def checksum(self) -> str:
-        digest = hashlib.sha256()
         with self.path.open("rb") as file:
-            for raw in file:
-                line = raw.rstrip(b"\r\n")
-                if line.strip():
-                    digest.update(line)
-                    digest.update(b"\n")
-        return f"{CHECKSUM_VERSION}:{digest.hexdigest()}"
+            lines = (raw.rstrip(b"\r\n") for raw in file)
+            return checksum_of_lines(line for line in lines if line.strip())
 
 
 def read_sidecar(path: Path) -> SidecarChangeSet:
