@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from alembic_seeds.changes.changeset import row_counts
+
 
 @dataclass
 class TableReport:
@@ -49,9 +51,7 @@ class ApplyReport:
     def counts(self) -> dict[str, dict[str, int]]:
         return {
             table.table: {
-                "inserted": table.inserted,
-                "updated": table.updated,
-                "deleted": table.deleted,
+                **row_counts(table.inserted, table.updated, table.deleted),
                 "unchanged": table.unchanged,
             }
             for table in self.tables
