@@ -14,6 +14,7 @@ import importlib.util
 import json
 import shutil
 import subprocess
+import sys
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -275,6 +276,35 @@ def test_init_with_a_wrong_metadata_says_so_and_writes_nothing(
     result = seeds(project, "init", "--metadata", target)
     assert result.exit_code == 2
     assert message in result.stderr
+    assert snapshot(project) == before
+
+
+def test_models_not_found_from_another_folder_say_where_python_looked(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """prepend_sys_path = . (as alembic init writes it) is the folder a command runs in."""
+    write(project / "hintdemo_models.py", MODELS)
+    elsewhere = tmp_path / "elsewhere"
+    # Found there, but it imports a package nobody installed: not a search-path matter.
+    write(elsewhere / "hintdemo_broken.py", "import hintdemo_not_installed\n")
+    monkeypatch.chdir(elsewhere)
+    # Python keeps the finder of "." for the folder it first looked in: this test's own.
+    monkeypatch.setattr(sys, "path_importer_cache", dict(sys.path_importer_cache))
+    sys.path_importer_cache.pop(".", None)
+    before = snapshot(project)
+    result = seeds(project, "init", "--metadata", "hintdemo_models:metadata")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        "error: cannot import 'hintdemo_models:metadata': No module named 'hintdemo_models' "
+        f"(prepend_sys_path = . in {project / 'alembic.ini'} is relative to the folder the "
+        f"command runs in, {elsewhere}: run it from the project's folder, or write %(here)s "
+        "there instead)"
+    ]
+    result = seeds(project, "init", "--metadata", "hintdemo_broken:metadata")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        "error: cannot import 'hintdemo_broken:metadata': No module named 'hintdemo_not_installed'"
+    ]
     assert snapshot(project) == before
 
 

@@ -188,7 +188,7 @@ def _check_metadata(config: Config, target: str) -> None:
     for entry in reversed(config.get_prepend_sys_paths_list() or []):
         if entry not in sys.path:
             sys.path.insert(0, entry)
-    found = import_target(target)
+    found = import_target(target, config)
     if not isinstance(found, sa.MetaData):
         raise ConfigError(f"--metadata {target}: that is a {type(found).__name__}, not a MetaData")
 
