@@ -14,6 +14,7 @@ import importlib.util
 import json
 import shutil
 import subprocess
+import sys
 import textwrap
 from pathlib import Path
 from typing import Any
@@ -204,12 +205,12 @@ def test_init_sets_up_what_alembic_init_made(project: Path) -> None:
     assert "alembic_seeds" in (cfg.file_config.get("loggers", "keys") or "").split(",")
     assert cfg.file_config.get("logger_alembic_seeds", "qualname") == "alembic_seeds"
     assert cfg.file_config.get("logger_alembic_seeds", "level") == "INFO"
-    # The log table's revision, on top of the schema head, is what the data depends on.
+    # The log table's revision goes on top of the schema head; the first data revision will
+    # depend on the schema head of the time it is written.
     log_file = log_revision_file(project)
     text = log_file.read_text("utf-8")
     assert f'down_revision: str | Sequence[str] | None = "{SCHEMA_REVISION}"' in text
-    log_revision = log_file.name.split("_")[0]
-    assert cfg.get_section_option("seeds", "depends_on") == log_revision
+    assert cfg.get_section_option("seeds", "depends_on") == "heads"
     assert (project / "migrations" / "env.py").read_text("utf-8") == wired_env(METADATA)
     assert (project / "seeddata").is_dir() and (project / "data_migrations/versions").is_dir()
     # The rest of alembic.ini is as alembic init wrote it: its comments are all still there.
@@ -278,6 +279,35 @@ def test_init_with_a_wrong_metadata_says_so_and_writes_nothing(
     assert snapshot(project) == before
 
 
+def test_models_not_found_from_another_folder_say_where_python_looked(
+    project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """prepend_sys_path = . (as alembic init writes it) is the folder a command runs in."""
+    write(project / "hintdemo_models.py", MODELS)
+    elsewhere = tmp_path / "elsewhere"
+    # Found there, but it imports a package nobody installed: not a search-path matter.
+    write(elsewhere / "hintdemo_broken.py", "import hintdemo_not_installed\n")
+    monkeypatch.chdir(elsewhere)
+    # Python keeps the finder of "." for the folder it first looked in: this test's own.
+    monkeypatch.setattr(sys, "path_importer_cache", dict(sys.path_importer_cache))
+    sys.path_importer_cache.pop(".", None)
+    before = snapshot(project)
+    result = seeds(project, "init", "--metadata", "hintdemo_models:metadata")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        "error: cannot import 'hintdemo_models:metadata': No module named 'hintdemo_models' "
+        f"(prepend_sys_path = . in {project / 'alembic.ini'} is relative to the folder the "
+        f"command runs in, {elsewhere}: run it from the project's folder, or write %(here)s "
+        "there instead)"
+    ]
+    result = seeds(project, "init", "--metadata", "hintdemo_broken:metadata")
+    assert result.exit_code == 2
+    assert result.stderr.splitlines() == [
+        "error: cannot import 'hintdemo_broken:metadata': No module named 'hintdemo_not_installed'"
+    ]
+    assert snapshot(project) == before
+
+
 def test_changed_env_is_left_alone_and_gets_instructions(project: Path) -> None:
     env = project / "migrations" / "env.py"
     text = env.read_text("utf-8").replace(
@@ -299,6 +329,61 @@ def test_changed_env_is_left_alone_and_gets_instructions(project: Path) -> None:
     assert "**seeds.configure_options()" in out
     # Everything else was set up all the same.
     assert config(project).get_section_option("seeds", "metadata") == METADATA
+
+
+# -- the first data revision comes after the schema ----------------------------------------
+
+
+def schema_revision_on(down_revision: str | None, revision: str = SCHEMA_REVISION) -> str:
+    """The SCHEMA revision (colours and shades), on top of ``down_revision``."""
+    return SCHEMA.replace(f'"{SCHEMA_REVISION}"', f'"{revision}"').replace(
+        "down_revision = None", f"down_revision = {down_revision!r}"
+    )
+
+
+@pytest.fixture
+def bare(initialized: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """What ``alembic init migrations`` made and a models module: no schema revision yet."""
+    root = tmp_path / "bare"
+    shutil.copytree(initialized, root, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.chdir(root)
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    return root
+
+
+def test_tables_revised_after_init_come_before_the_first_data_revision(bare: Path) -> None:
+    """As a new project goes: seeds init, then the schema revision of the models (on top of
+    the log table's), then the first data revision, which must depend on the latter."""
+    assert seeds(bare, "init", "--metadata", METADATA).exit_code == 0
+    log_revision = log_revision_file(bare).name.split("_")[0]
+    write(
+        bare / "migrations" / "versions" / f"{SCHEMA_REVISION}_colours.py",
+        schema_revision_on(log_revision),
+    )
+    write_jsonl(bare / "seeddata" / "colour.jsonl", COLOURS)
+    result = seeds(bare, "revision", "--autogenerate", "-m", "first colours")
+    assert result.exit_code == 0, result.output
+    [data_revision] = (bare / "data_migrations" / "versions").glob("*.py")
+    assert f'depends_on: str | None = "{SCHEMA_REVISION}"' in data_revision.read_text("utf-8")
+    url = f"sqlite:///{bare / 'empty.db'}"
+    upgraded = alembic(bare, "upgrade", "heads", url=url)
+    assert upgraded.returncode == 0, upgraded.stderr
+
+
+def test_first_data_revision_on_several_schema_heads_says_what_to_do(bare: Path) -> None:
+    assert seeds(bare, "init", "--metadata", METADATA).exit_code == 0
+    # A second root: the schema now has two heads, the log table's and this one.
+    write(
+        bare / "migrations" / "versions" / f"{SCHEMA_REVISION}_colours.py",
+        schema_revision_on(None),
+    )
+    write_jsonl(bare / "seeddata" / "colour.jsonl", COLOURS)
+    result = seeds(bare, "revision", "--autogenerate", "-m", "first colours")
+    assert result.exit_code == 2
+    [line] = result.stderr.splitlines()
+    assert line.startswith("error: [seeds] depends_on = heads: "), line
+    assert "alembic merge heads" in line
+    assert list((bare / "data_migrations" / "versions").iterdir()) == []
 
 
 # -- alembic.ini variants ------------------------------------------------------------------

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from alembic.script import ScriptDirectory
+from alembic.util import CommandError
 from alembic.util import rev_id as new_revision_id
 from mako.template import Template  # type: ignore[import-untyped]
 
@@ -241,7 +242,14 @@ class _RevisionIds:
 
 
 def _revision_id(scripts: ScriptDirectory, name: str) -> str:
-    script = scripts.get_revision(name)
+    try:
+        script = scripts.get_revision(name)
+    except CommandError as error:
+        # Several heads, most often: the schema branched and was not merged.
+        raise ConfigError(
+            f"[seeds] depends_on = {name}: {error} (merge the schema's heads with alembic "
+            "merge heads, or name the one revision the first data revision needs)"
+        ) from None
     if script is None:
         raise ConfigError(f"[seeds] depends_on = {name}: no such revision")
     return script.revision

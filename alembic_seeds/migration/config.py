@@ -63,12 +63,12 @@ class SeedsProject:
         for entry in reversed(config.get_prepend_sys_paths_list() or []):
             if entry not in sys.path:
                 sys.path.insert(0, entry)
-        metadata = import_target(option("metadata"))
+        metadata = import_target(option("metadata"), config)
         if not isinstance(metadata, sa.MetaData):
             raise ConfigError(f"[{SECTION}] metadata = {option('metadata')} is not a MetaData")
         spec_target = option("spec", "")
         if spec_target:
-            spec = import_target(spec_target)
+            spec = import_target(spec_target, config)
             if not isinstance(spec, SeedSpec):
                 raise ConfigError(f"[{SECTION}] spec = {spec_target} is not a SeedSpec")
         else:
@@ -113,8 +113,12 @@ def _names(text: str) -> list[str]:
     return [name for name in re.split(r"[\s,]+", text) if name]
 
 
-def import_target(target: str) -> Any:
-    """What ``package.module:name`` (or ``package.module:name.attribute``) names."""
+def import_target(target: str, config: Config | None = None) -> Any:
+    """What ``package.module:name`` (or ``package.module:name.attribute``) names.
+
+    With the ``config`` it is named in, a module that is not found is explained by where that
+    configuration makes Python look.
+    """
     module_name, _, attribute = target.partition(":")
     if not module_name or not attribute:
         raise ConfigError(f"{target!r} must look like 'package.module:name'")
@@ -122,6 +126,28 @@ def import_target(target: str) -> Any:
         value: Any = importlib.import_module(module_name)
         for part in attribute.split("."):
             value = getattr(value, part)
+    except ModuleNotFoundError as error:
+        own = error.name is not None and f"{module_name}.".startswith(f"{error.name}.")
+        hint = _search_path_hint(config) if own and config is not None else ""
+        raise ConfigError(f"cannot import {target!r}: {error}{hint}") from None
     except (ImportError, AttributeError) as error:
         raise ConfigError(f"cannot import {target!r}: {error}") from None
     return value
+
+
+def _search_path_hint(config: Config) -> str:
+    """Alembic's ``prepend_sys_path = .`` (what ``alembic init`` writes) is the folder a
+    command runs in, not the folder of alembic.ini: the usual reason a project's own module
+    is not found when a command runs from elsewhere (``-c path/alembic.ini``)."""
+    relative = [
+        entry
+        for entry in config.get_prepend_sys_paths_list() or []
+        if not Path(entry).is_absolute()
+    ]
+    if not relative:
+        return ""
+    return (
+        f" (prepend_sys_path = {' '.join(relative)} in {config.config_file_name} is relative "
+        f"to the folder the command runs in, {Path.cwd()}: run it from the project's folder, "
+        "or write %(here)s there instead)"
+    )

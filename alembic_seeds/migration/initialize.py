@@ -39,6 +39,10 @@ from alembic_seeds.migration.scaffold import render_template, wired_env
 DEFAULT_SEEDDATA = "%(here)s/seeddata"
 DEFAULT_VERSIONS = "%(here)s/data_migrations/versions"
 DEFAULT_BRANCH = "seeds"
+#: What the branch's first data revision depends on, resolved when that revision is written
+#: (not now): the schema head by then, so that the schema revisions creating the models'
+#: tables, which usually come after seeds init, run before it.
+DEFAULT_DEPENDS_ON = "heads"
 LOGGER = "alembic_seeds"
 LOG_REVISION_MESSAGE = "Log of applied data revisions"
 #: What every schema revision that creates the log table calls.
@@ -86,15 +90,16 @@ def initialize(config_path: Path, options: InitOptions) -> InitReport:
     report.todo += section.kept
     versions = _resolve(section.versions, here)
     _add_version_location(ini, config, scripts, (section.versions, versions), report)
-    log_revision = _log_revision(scripts, versions, writes, report)
+    _log_revision(scripts, versions, writes, report)
     if not ini.section(SECTION):
-        ini.add_section(render_template("seeds_section.ini.mako", **section.render(log_revision)))
+        ini.add_section(render_template("seeds_section.ini.mako", **section.render()))
         report.done.append(
             f"{config_path.name}: added [{SECTION}] (metadata = {section.metadata}, "
-            f"branch {section.branch}, first data revision depends on {log_revision})"
+            f"branch {section.branch}; its first data revision will depend on the schema "
+            "head of the time it is written)"
         )
     else:
-        for key, value in section.missing(log_revision).items():
+        for key, value in section.missing().items():
             ini.set_option(SECTION, key, value)
             report.done.append(f"{config_path.name}: [{SECTION}] {key} = {value}")
     _add_logger(ini, config_path, report)
@@ -129,19 +134,18 @@ class SeedsSection:
     #: Options of the command that the section already answers otherwise, for people.
     kept: tuple[str, ...] = ()
 
-    def render(self, depends_on: str | None) -> dict[str, str | None]:
+    def render(self) -> dict[str, str]:
         return {
             "seeddata": self.seeddata,
             "versions": self.versions,
             "branch": self.branch,
             "metadata": self.metadata,
-            "depends_on": depends_on,
+            "depends_on": DEFAULT_DEPENDS_ON,
         }
 
-    def missing(self, depends_on: str | None) -> dict[str, str]:
+    def missing(self) -> dict[str, str]:
         """The options an existing ``[seeds]`` lacks."""
-        wanted = self.render(depends_on)
-        return {k: v for k, v in wanted.items() if v is not None and k not in self.existing}
+        return {k: v for k, v in self.render().items() if k not in self.existing}
 
 
 def _seeds_section(config: Config, options: InitOptions) -> SeedsSection:
@@ -184,7 +188,7 @@ def _check_metadata(config: Config, target: str) -> None:
     for entry in reversed(config.get_prepend_sys_paths_list() or []):
         if entry not in sys.path:
             sys.path.insert(0, entry)
-    found = import_target(target)
+    found = import_target(target, config)
     if not isinstance(found, sa.MetaData):
         raise ConfigError(f"--metadata {target}: that is a {type(found).__name__}, not a MetaData")
 
@@ -260,11 +264,11 @@ def _default_versions_entry(config: Config, scripts: ScriptDirectory) -> str:
 
 def _log_revision(
     scripts: ScriptDirectory, versions: Path, writes: dict[Path, str], report: InitReport
-) -> str:
-    """The id of the schema revision that creates the log table (written if there is none)."""
+) -> None:
+    """The schema revision that creates the log table, unless the project has one."""
     for script in scripts.walk_revisions():
         if script.path and LOG_TABLE_CALL in Path(script.path).read_text(encoding="utf-8"):
-            return script.revision
+            return
     schema_heads = [
         script
         for script in scripts.get_revisions("heads")
@@ -290,7 +294,6 @@ def _log_revision(
     )
     on_top = f"on top of {head.revision}" if head is not None else "the first revision"
     report.done.append(f"{path.name}: the schema revision that creates the log table ({on_top})")
-    return revision
 
 
 def _schema_folder(scripts: ScriptDirectory, versions: Path) -> Path:

@@ -11,9 +11,8 @@ metadata = ${metadata}
 # How seeddata files map onto tables: without "spec = package.module:NAME", derived from the
 # metadata (of the tables "tables = ..." names, or all of them).
 # Data revisions: their folder (one of version_locations), their branch label, and the
-# schema revision the branch's first data revision depends on.
+# schema revision the branch's first data revision depends on ("heads": the schema head at
+# the time that revision is written, so it comes after the revisions creating its tables).
 versions = ${versions}
 branch = ${branch}
-% if depends_on:
 depends_on = ${depends_on}
-% endif

@@ -1,0 +1,1 @@
+"""A product catalogue: categories within categories, products and their tags."""
