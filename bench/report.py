@@ -7,7 +7,9 @@ import textwrap
 from dataclasses import dataclass
 from pathlib import Path
 
-from bench.results_model import CONTENDERS, SHORT, Cell, Results
+from bench.report_network import latency_section, proxy_section, speedup_over_network
+from bench.results_model import COMMANDS, CONTENDERS, SHORT, Cell, Results
+from bench.units import rate, seconds
 
 GOAL_SCALE = 1000
 
@@ -24,22 +26,6 @@ class Goal:
     @property
     def verdict(self) -> str:
         return "n/a" if self.passed is None else ("PASS" if self.passed else "MISS")
-
-
-def _seconds(value: float) -> str:
-    if value < 1:
-        return f"{value * 1000:.0f} ms"
-    if value < 100:
-        return f"{value:.2f} s"
-    return f"{value:.0f} s"
-
-
-def _rate(value: float) -> str:
-    if value >= 1e6:
-        return f"{value / 1e6:.2f}M"
-    if value >= 1e3:
-        return f"{value / 1e3:.1f}k"
-    return f"{value:.0f}"
 
 
 def _largest(results: Results, *contenders: str) -> int | None:
@@ -64,7 +50,7 @@ def _goal_upgrade_x1(results: Results) -> Goal:
     if upgrade is None or upgrade.median is None:
         return Goal(name, "< 1 s", "-", None, None)
     m = upgrade.median
-    return Goal(name, "< 1 s", _seconds(m), m, m < 1)
+    return Goal(name, "< 1 s", seconds(m), m, m < 1)
 
 
 def _goal_speedup(results: Results) -> Goal:
@@ -73,13 +59,16 @@ def _goal_speedup(results: Results) -> Goal:
     if not (engine and per_row and engine.median and per_row.median):
         return Goal(name, ">= 30x", "-", None, None)
     ratio = per_row.median / engine.median
-    measured = f"{_seconds(per_row.median)} / {_seconds(engine.median)}"
+    measured = f"{seconds(per_row.median)} / {seconds(engine.median)}"
     floor = results.cell("copy", 1)
     if floor is not None and floor.median:
         measured += f"; COPY floor: {per_row.median / floor.median:.1f}x"
     autocommit = results.cell("per_row_autocommit", 1)
     if autocommit is not None and autocommit.median:
         measured += f"; vs per-row autocommit: {autocommit.median / engine.median:.1f}x"
+    over_network = speedup_over_network(results, 1)
+    if over_network:
+        measured += f"; per-row {over_network}"
     return Goal(name, ">= 30x", measured, ratio, ratio >= 30)
 
 
@@ -91,7 +80,7 @@ def _goal_floor(results: Results) -> Goal:
     e, c = results.cell("engine", scale), results.cell("copy", scale)
     assert e is not None and c is not None and e.median and c.median
     ratio = c.median / e.median
-    measured = f"{_rate(e.rows / e.median)} / {_rate(c.rows / c.median)} rows/s{_at(scale)}"
+    measured = f"{rate(e.rows / e.median)} / {rate(c.rows / c.median)} rows/s{_at(scale)}"
     return Goal(name, ">= 0.5", measured, ratio, ratio >= 0.5)
 
 
@@ -102,7 +91,7 @@ def _goal_incremental(results: Results) -> Goal:
     small, large = results.incremental[0], results.incremental[-1]
     ratio = large.median / small.median
     measured = (
-        f"{_seconds(large.median)} at x{large.scale} / {_seconds(small.median)} at x{small.scale}"
+        f"{seconds(large.median)} at x{large.scale} / {seconds(small.median)} at x{small.scale}"
     )
     return Goal(name, "<= 1.5", measured, ratio, ratio <= 1.5)
 
@@ -114,8 +103,8 @@ def _goal_noop(results: Results) -> Goal:
     noop = results.noop[-1]
     written = sum(noop.writes.values())
     measured = (
-        f"{_seconds(statistics.median(noop.upgrade))} / "
-        f"{_seconds(statistics.median(noop.current))} at x{noop.scale}, {written} rows written"
+        f"{seconds(statistics.median(noop.upgrade))} / "
+        f"{seconds(statistics.median(noop.current))} at x{noop.scale}, {written} rows written"
     )
     return Goal(name, "<= 1.2", measured, noop.ratio, noop.ratio <= 1.2 and not written)
 
@@ -136,8 +125,8 @@ def _goal_autogenerate(results: Results) -> Goal:
     if not results.autogenerate:
         return Goal(name, "< 15 s", "-", None, None)
     scale = GOAL_SCALE if GOAL_SCALE in results.autogenerate else max(results.autogenerate)
-    seconds = results.autogenerate[scale].seconds
-    return Goal(name, "< 15 s", f"{_seconds(seconds)}{_at(scale)}", seconds, seconds < 15)
+    took = results.autogenerate[scale].seconds
+    return Goal(name, "< 15 s", f"{seconds(took)}{_at(scale)}", took, took < 15)
 
 
 def goals(results: Results) -> list[Goal]:
@@ -172,7 +161,7 @@ def _time_cell(results: Results, cell: Cell | None) -> str:
         return "-"
     if cell.median is None:
         return cell.stopped or "-"
-    text = _seconds(cell.median)
+    text = seconds(cell.median)
     floor = results.cell("copy", cell.scale)
     if floor is not None and floor.median and cell.contender != "copy":
         text += f" ({cell.median / floor.median:.1f}x COPY)"
@@ -212,9 +201,11 @@ def markdown(results: Results) -> str:
         cells = []
         for s in results.scales:
             cell = results.cell(contender, s)
-            rate = None if cell is None else cell.rows_per_second
-            cells.append("-" if rate is None else _rate(rate))
+            per_second = None if cell is None else cell.rows_per_second
+            cells.append("-" if per_second is None else rate(per_second))
         lines.append(f"| {SHORT[contender]} | " + " | ".join(cells) + " |")
+    lines += proxy_section(results)
+    lines += latency_section(results)
     lines += [
         "",
         "### Around the upgrade (per scale; seconds and peak RSS of each command)",
@@ -239,19 +230,29 @@ def markdown(results: Results) -> str:
     row(
         "`seeds revision --autogenerate`: time / peak RSS",
         [
-            f"{_seconds(t.seconds)} / {t.rss_mb:.0f} MB"
+            f"{seconds(t.seconds)} / {t.rss_mb:.0f} MB"
             if (t := results.autogenerate.get(s))
             else "-"
             for s in results.scales
         ],
     )
+    for name, label in COMMANDS.items():
+        row(
+            f"{label}, on the upgraded database: time / peak RSS",
+            [
+                f"{seconds(t.seconds)} / {t.rss_mb:.0f} MB"
+                if (t := results.commands.get(s, {}).get(name))
+                else "-"
+                for s in results.scales
+            ],
+        )
     row(
         "writing seeddata/ (`write_seeddata`, in process)",
-        [_seconds(t.seconds) if (t := results.seeddata.get(s)) else "-" for s in results.scales],
+        [seconds(t.seconds) if (t := results.seeddata.get(s)) else "-" for s in results.scales],
     )
     row(
         "generating the dataset (`bench.generate.generate`)",
-        [_seconds(t.seconds) if (t := results.generate.get(s)) else "-" for s in results.scales],
+        [seconds(t.seconds) if (t := results.generate.get(s)) else "-" for s in results.scales],
     )
 
     def load(scale: int) -> str:
@@ -275,23 +276,32 @@ def markdown(results: Results) -> str:
             "|---|---:|---:|---|",
         ]
         for inc in results.incremental:
-            runs = ", ".join(_seconds(r) for r in inc.runs)
-            lines.append(f"| x{inc.scale} | {inc.rows:,} | {_seconds(inc.median)} | {runs} |")
+            runs = ", ".join(seconds(r) for r in inc.runs)
+            lines.append(f"| x{inc.scale} | {inc.rows:,} | {seconds(inc.median)} | {runs} |")
     if results.noop:
         lines += [
             "",
             "### No-op: `alembic upgrade heads` on an up-to-date database vs `alembic current`",
             "",
-            "| scale | upgrade heads (median) | current (median) | ratio | rows written "
+            "Start-up, which every command pays: `alembic current` of this project against "
+            "`alembic current` of a bare Alembic project (an env.py that only opens a "
+            "connection, no revisions; `bench/startup.py`) on the same database, same Python. "
+            "The three commands run interleaved.",
+            "",
+            "| scale | upgrade heads (median) | current (median) | upgrade ÷ current | "
+            "bare Alembic current (median) | current ÷ bare | rows written "
             "(user tables: ins/upd/del) | runs each |",
-            "|---|---:|---:|---:|---|---:|",
+            "|---|---:|---:|---:|---:|---:|---|---:|",
         ]
         for noop in results.noop:
             up = statistics.median(noop.upgrade)
             cur = statistics.median(noop.current)
+            bare = seconds(statistics.median(noop.bare_current)) if noop.bare_current else "-"
+            startup = noop.startup_ratio
             w = noop.writes
             lines.append(
-                f"| x{noop.scale} | {_seconds(up)} | {_seconds(cur)} | {noop.ratio:.2f} | "
+                f"| x{noop.scale} | {seconds(up)} | {seconds(cur)} | {noop.ratio:.2f} | "
+                f"{bare} | {'-' if startup is None else f'{startup:.2f}'} | "
                 f"{w['inserted']}/{w['updated']}/{w['deleted']} | {len(noop.upgrade)} |"
             )
     lines += [
@@ -308,7 +318,7 @@ def markdown(results: Results) -> str:
         )
     if results.notes:
         lines += ["", *(f"- {note}" for note in results.notes)]
-    lines += ["", f"Benchmark wall time: {_seconds(results.total_seconds)}."]
+    lines += ["", f"Benchmark wall time: {seconds(results.total_seconds)}."]
     return "\n".join(lines) + "\n"
 
 
