@@ -6,9 +6,10 @@ import statistics
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from bench.report_network import latency_section, proxy_section, speedup_over_network
-from bench.results_model import COMMANDS, CONTENDERS, SHORT, Cell, Results
+from bench.results_model import COMMANDS, CONTENDERS, OVER_NETWORK, SHORT, Cell, Results
 from bench.units import rate, seconds
 
 GOAL_SCALE = 1000
@@ -323,44 +324,79 @@ def markdown(results: Results) -> str:
 
 
 def plot(results: Results, path: Path) -> None:
-    """Time against rows, log-log, one line per contender."""
+    """Time against rows, log-log, one line per contender; beside it, the same through the
+    latency relay, one line per contender and round trip."""
     import matplotlib  # noqa: PLC0415 (only the plot needs it)
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
-    figure, axes = plt.subplots(figsize=(10, 5.5))
+    relayed = bool(results.rtts_ms)
+    figure, panels = plt.subplots(
+        1, 2 if relayed else 1, figsize=(16 if relayed else 10, 5.5), squeeze=False
+    )
+    colours = {contender: f"C{i}" for i, contender in enumerate(CONTENDERS)}
+    axes = panels[0][0]
     for contender in CONTENDERS:
-        points = [
-            (cell.rows, cell.median)
-            for s in results.scales
-            if (cell := results.cell(contender, s)) is not None and cell.median is not None
-        ]
+        points = _points(results, contender, None)
         if not points:
             continue
-        xs = [x for x, _ in points]
-        ys = [y for _, y in points]
         style = "--" if contender == "copy" else "-"
-        axes.plot(xs, ys, style, marker="o", label=SHORT[contender])
+        axes.plot(*points, style, marker="o", color=colours[contender], label=SHORT[contender])
     if results.incremental:
         axes.plot(
             [inc.rows for inc in results.incremental],
             [inc.median for inc in results.incremental],
             ":",
             marker="s",
+            color="grey",
             label="incremental 1,000 rows (apply_changes)",
         )
+    _log_axes(axes, "alembic-seeds: loading reference data into PostgreSQL (loopback)")
+    axes.legend(loc="upper left", fontsize=8)
+    if relayed:
+        network = panels[0][1]
+        styles = (":", "--", "-")  # the longest round trip solid
+        for contender in OVER_NETWORK:
+            for i, rtt in enumerate(results.rtts_ms):
+                points = _points(results, contender, rtt)
+                if points:
+                    network.plot(
+                        *points,
+                        styles[max(len(styles) - len(results.rtts_ms) + i, 0)],
+                        marker="o",
+                        color=colours[contender],
+                        label=f"{SHORT[contender]}, +{rtt:g} ms",
+                    )
+        _log_axes(network, "through the latency relay: round trip added")
+        network.legend(loc="upper left", fontsize=7)
+    figure.text(0.01, 0.01, textwrap.fill(results.machine, 200), fontsize=6, va="bottom")
+    figure.tight_layout(rect=(0, 0.05, 1, 1))
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+
+
+def _points(
+    results: Results, contender: str, rtt_ms: float | None
+) -> tuple[list[int], list[float]] | None:
+    """Rows and median seconds of ``contender`` at each scale it ran, or None."""
+    cells = [
+        cell
+        for s in results.scales
+        if (cell := results.cell(contender, s, rtt_ms)) is not None and cell.median is not None
+    ]
+    if not cells:
+        return None
+    return [cell.rows for cell in cells], [cell.median or 0.0 for cell in cells]
+
+
+def _log_axes(axes: Any, title: str) -> None:
     axes.set_xscale("log")
     axes.set_yscale("log")
     axes.set_xlabel("rows in the dataset")
     axes.set_ylabel("wall time, seconds (median)")
-    axes.set_title("alembic-seeds: loading reference data into PostgreSQL")
+    axes.set_title(title, fontsize=10)
     axes.grid(True, which="both", alpha=0.3)
-    axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
-    figure.text(0.01, 0.01, textwrap.fill(results.machine, 170), fontsize=6, va="bottom")
-    figure.tight_layout(rect=(0, 0.05, 1, 1))
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -85,11 +85,11 @@ def latency_section(results: Results) -> list[str]:
         + (
             "one at a time"
             if results.latency_jobs == 1
-            else f"beside each other, each in its own process and database, up to "
-            f"{results.latency_jobs} at once, the longest first (those below "
-            f"+{max(results.rtts_ms):g} ms, which work more of their time, one at a time)"
+            else f"beside each other, each in its own process and database: up to "
+            f"{results.latency_jobs} at once, the longest first, and those below "
+            f"+{max(results.rtts_ms):g} ms (more of their time is work) one at a time"
         )
-        + f" ({_per_row_runs(results, scales)}). In brackets: time ÷ the engine's "
+        + f"; {_per_row_runs(results, scales)}. In brackets: time ÷ the engine's "
         "(`apply_changes`) time at the same scale and round trip.",
         "",
         f"| contender | round trip | {header} |",
