@@ -254,30 +254,18 @@ class Bench:
         args, server = self.args, self.server
         rows = row_count(dataset)
         reps = self.results.reps[scale]
-        first = scale == args.scale_list[0]
-        if first and "per_row" in args.contender_list and 0.0 in self.proxies:
-            # The relay's own cost on a whole run: per-row through it with no delay, right
-            # after the direct per-row runs.
-            cell = Cell("per_row", scale, rows, rtt_ms=0.0)
-            self.results.cells.append(cell)
-            for _ in range(reps):
-                database = f"{PREFIX}per_row_relay_x{scale}"
-                cell.runs.append(network.overhead(server, self.proxies[0.0], database, dataset))
-            _log(f"x{scale}: per_row through the relay at 0 ms: {cell.median:.3f} s")
+        if scale == args.scale_list[0]:
+            self._relay_cost(scale, dataset)
         for rtt in args.rtt_list:
             via = server.via(self.proxies[rtt].host, self.proxies[rtt].port)
             for contender in ("engine", "upgrade"):
-                if contender not in args.contender_list:
-                    continue
-                cell = Cell(contender, scale, rows, rtt_ms=rtt)
-                self.results.cells.append(cell)
+                unavailable = ""
                 if contender == "upgrade" and project is None:
-                    cell.stopped = self.stopped.get(contender, "not run")
+                    unavailable = self.stopped.get(contender, "not run")
+                cell = self._network_cell(contender, scale, rows, rtt, unavailable)
+                if cell is None:
                     continue
                 key = f"{contender}@{rtt:g}ms"
-                if self._stop(key, scale):
-                    cell.stopped = self.stopped[key]
-                    continue
                 for rep in range(reps):
                     database = f"{PREFIX}{contender}_{int(rtt * 1000)}us_x{scale}"
                     if contender == "upgrade":
@@ -300,6 +288,35 @@ class Bench:
                 self.last[key] = (scale, cell.median)
         self._per_row_over_network(scale, rows)
 
+    def _relay_cost(self, scale: int, dataset: Dataset) -> None:
+        """The relay's own cost on a whole run: per-row through it with no delay, right
+        after the direct per-row runs."""
+        if "per_row" not in self.args.contender_list or 0.0 not in self.proxies:
+            return
+        cell = Cell("per_row", scale, row_count(dataset), rtt_ms=0.0)
+        self.results.cells.append(cell)
+        database = f"{PREFIX}per_row_relay_x{scale}"
+        for _ in range(self.results.reps[scale]):
+            cell.runs.append(network.overhead(self.server, self.proxies[0.0], database, dataset))
+        _log(f"x{scale}: per_row through the relay at 0 ms: {cell.median:.3f} s")
+
+    def _network_cell(
+        self, contender: str, scale: int, rows: int, rtt: float, unavailable: str = ""
+    ) -> Cell | None:
+        """The cell of ``contender`` through the ``rtt`` relay at ``scale``, added to the
+        results; None when it is not to run (not in this run; ``unavailable``, or stopped by
+        the time budget: the cell says why)."""
+        if contender not in self.args.contender_list:
+            return None
+        cell = Cell(contender, scale, rows, rtt_ms=rtt)
+        self.results.cells.append(cell)
+        key = f"{contender}@{rtt:g}ms"
+        if unavailable:
+            cell.stopped = unavailable
+        elif self._stop(key, scale):
+            cell.stopped = self.stopped[key]
+        return None if cell.stopped else cell
+
     def _per_row_over_network(self, scale: int, rows: int) -> None:
         """The per-row contenders through the relay, several at once (``--latency-jobs``).
 
@@ -314,13 +331,8 @@ class Bench:
         for rtt in args.rtt_list:
             via = self.server.via(self.proxies[rtt].host, self.proxies[rtt].port)
             for contender in network.PER_ROW:
-                if contender not in args.contender_list:
-                    continue
-                cell = Cell(contender, scale, rows, rtt_ms=rtt)
-                self.results.cells.append(cell)
-                key = f"{contender}@{rtt:g}ms"
-                if self._stop(key, scale):
-                    cell.stopped = self.stopped[key]
+                cell = self._network_cell(contender, scale, rows, rtt)
+                if cell is None:
                     continue
                 for rep in range(reps):
                     database = f"{PREFIX}{contender}_{int(rtt * 1000)}us_x{scale}_{rep}"
