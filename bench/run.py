@@ -360,7 +360,11 @@ class Bench:
             cell.runs.append(seconds[job])
         for cell, _ in pending:
             assert cell.median is not None and cell.rtt_ms is not None
-            self.last[f"{cell.contender}@{cell.rtt_ms:g}ms"] = (cell.scale, cell.median)
+            key = f"{cell.contender}@{cell.rtt_ms:g}ms"
+            # The budget predicts from the largest scale measured (the quick scales' runs
+            # come back together).
+            if cell.scale >= self.last.get(key, (0, 0.0))[0]:
+                self.last[key] = (cell.scale, cell.median)
 
     def _incremental_scales(self) -> set[int]:
         scales = self.args.scale_list
