@@ -1,13 +1,14 @@
 """The PostgreSQL server of the benchmark: throwaway databases, the schema, counters.
 
-Every database the benchmark makes is called ``seeds_bench_*`` and is dropped after use; the
-database the URL names is only connected to (to run ``CREATE DATABASE``), never changed.
+Every database the benchmark makes is called ``seeds_bench_<pid>_*`` and is dropped after use;
+the database the URL names is only connected to (to run ``CREATE DATABASE``), never changed.
 """
 
 from __future__ import annotations
 
 import os
 import platform
+import re
 import subprocess
 import time
 from collections.abc import Iterator
@@ -24,8 +25,12 @@ from bench.generate import ROOT, tool
 
 URL_ENV = "BENCH_DATABASE_URL"
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
-PREFIX = "seeds_bench_"
+#: Every database of a run is named ``seeds_bench_<pid>_...`` by the process that runs it, so
+#: that runs at the same time on one server never touch each other's databases.
+BASE_PREFIX = "seeds_bench_"
+PREFIX = f"{BASE_PREFIX}{os.getpid()}_"
 SCHEMA_TEMPLATE = f"{PREFIX}schema"
+_RUN = re.compile(rf"^{BASE_PREFIX}(\d+)_")
 
 
 def default_url() -> str:
@@ -42,6 +47,16 @@ class Server:
     """A server where databases may be created; ``url`` names one to connect to."""
 
     url: str
+
+    def via(self, host: str, port: int) -> Server:
+        """The same server reached at ``host:port`` (the latency relay in front of it)."""
+        url = make_url(self.url).set(host=host, port=port)
+        return Server(url.render_as_string(hide_password=False))
+
+    def address(self) -> tuple[str, int]:
+        """Host and port of the server (what the latency relay connects to)."""
+        url = make_url(self.url)
+        return url.host or "127.0.0.1", url.port or 5432
 
     def url_for(self, database: str) -> str:
         """SQLAlchemy URL of ``database`` on this server (psycopg driver)."""
@@ -72,21 +87,23 @@ class Server:
         return name
 
     def drop(self, name: str) -> None:
-        assert name.startswith(PREFIX), name
+        assert name.startswith(BASE_PREFIX), name
         with self.admin() as connection:
             connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'.encode())
 
     def drop_all(self) -> None:
-        """Drop every ``seeds_bench_*`` database (left behind by an interrupted run)."""
+        """Drop this run's databases, and those of runs no longer running (interrupted)."""
         with self.admin() as connection:
             names = [
                 row[0]
                 for row in connection.execute(
-                    "SELECT datname FROM pg_database WHERE datname LIKE %s", [f"{PREFIX}%"]
+                    "SELECT datname FROM pg_database WHERE datname LIKE %s", [f"{BASE_PREFIX}%"]
                 )
             ]
         for name in names:
-            self.drop(name)
+            match = _RUN.match(name)
+            if match is not None and (name.startswith(PREFIX) or not _running(int(match[1]))):
+                self.drop(name)
 
     def checkpoint(self) -> None:
         """Write dirty buffers out, so that one run does not pay for the last one's writes."""
@@ -162,6 +179,18 @@ class Server:
                 if row is not None and row[0] == 0:
                     return
                 time.sleep(0.05)
+
+
+def _running(pid: int) -> bool:
+    """Whether process ``pid`` exists on this machine. (A run from another machine against
+    the same server is not told apart: its pid is looked up here.)"""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 @dataclass(frozen=True)

@@ -295,19 +295,19 @@ def check(dataset: Dataset) -> list[str]:
 def make_project(folder: Path, dataset: Dataset) -> Path:
     """A copy of the project's Alembic setup whose seeddata/ holds ``dataset``.
 
-    ``alembic.ini`` and ``migrations/`` are copied, ``data_migrations/versions`` starts empty
-    and ``seeddata/`` is written with ``write_seeddata``. Returns the folder. The import
-    revision is made by ``autogenerate_revision`` (``seeds revision --autogenerate``).
+    ``alembic.ini``, ``migrations/`` and the ``lumina`` package are copied,
+    ``data_migrations/versions`` starts empty and ``seeddata/`` is written with
+    ``write_seeddata``. Returns the folder. The import revision is made by
+    ``autogenerate_revision`` (``seeds revision --autogenerate``).
     """
     if folder.exists():
         shutil.rmtree(folder)
     folder.mkdir(parents=True)
     shutil.copy2(ROOT / "alembic.ini", folder / "alembic.ini")
-    shutil.copytree(
-        ROOT / "migrations",
-        folder / "migrations",
-        ignore=shutil.ignore_patterns("__pycache__"),
-    )
+    # The project's own package (models, spec) is not installed: alembic.ini's
+    # prepend_sys_path finds it beside alembic.ini, as in the repository.
+    for name in ("migrations", "lumina"):
+        shutil.copytree(ROOT / name, folder / name, ignore=shutil.ignore_patterns("__pycache__"))
     (folder / "data_migrations" / "versions").mkdir(parents=True)
     (folder / "seeddata").mkdir()
     write_seeddata(folder / "seeddata", SPEC, dataset)

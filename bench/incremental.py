@@ -6,7 +6,9 @@
   blocks, modules) and deleted join-table links. After each timed run the inverse change
   set puts the database back (not timed).
 * ``noop``: ``alembic upgrade heads`` on a database that is already at its heads, against
-  ``alembic current`` on the same database, and the proof that the upgrade wrote nothing.
+  ``alembic current`` on the same database, and the proof that the upgrade wrote nothing;
+  ``alembic current`` of a bare Alembic project (``bench/startup.py``) beside them, for what
+  the project adds to the start-up of every command.
 """
 
 from __future__ import annotations
@@ -115,16 +117,22 @@ def incremental(
     return IncrementalResult(scale, rows, changes.size, times, loaded)
 
 
-def noop(server: Server, database: str, project: Path, *, scale: int, runs: int) -> NoopResult:
-    """``alembic upgrade heads`` on an up-to-date database against ``alembic current``."""
+def noop(
+    server: Server, database: str, project: Path, bare: Path, *, scale: int, runs: int
+) -> NoopResult:
+    """``alembic upgrade heads`` on an up-to-date database against ``alembic current``, and
+    ``alembic current`` of the bare Alembic project ``bare`` on the same database."""
     url = server.url_for(database)
     before = server.user_table_writes(database)
     upgrade: list[float] = []
     current: list[float] = []
-    # Interleaved, so that a slower moment of the machine weighs on both alike.
+    bare_current: list[float] = []
+    # Interleaved, so that a slower moment of the machine weighs on all alike.
     for _ in range(runs):
         upgrade.append(alembic(project, url, "upgrade", "heads").seconds)
         current.append(alembic(project, url, "current").seconds)
+        bare_current.append(alembic(bare, url, "current").seconds)
     after = server.user_table_writes(database)
     writes = {k: after[k] - before[k] for k in ("inserted", "updated", "deleted")}
-    return NoopResult(scale, upgrade, current, writes, after["commits"] - before["commits"])
+    commits = after["commits"] - before["commits"]
+    return NoopResult(scale, upgrade, current, writes, commits, bare_current)

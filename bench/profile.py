@@ -37,7 +37,7 @@ from alembic_seeds.apply.engine import apply_changes
 from alembic_seeds.changes.changeset import ChangeSet, Dataset
 from bench.contenders import insert_everything, run_command
 from bench.db import PREFIX, SCHEMA_TEMPLATE, Server, default_url
-from bench.generate import generate, make_project, tool
+from bench.generate import ROOT, generate, make_project, tool
 from bench.incremental import change_set, load
 from lumina.models import metadata
 
@@ -64,7 +64,7 @@ def _short(frame: str) -> str:
     if match is None:
         return frame
     path = match["file"]
-    for marker in ("site-packages/", "/lib/python3.", "/work/main/"):
+    for marker in ("site-packages/", "/lib/python3.", f"{ROOT}/"):
         if marker in path:
             path = path.split(marker, 1)[1]
             if marker == "/lib/python3.":

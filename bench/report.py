@@ -6,8 +6,11 @@ import statistics
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from bench.results_model import CONTENDERS, SHORT, Cell, Results
+from bench.report_network import latency_section, proxy_section, speedup_over_network
+from bench.results_model import COMMANDS, CONTENDERS, OVER_NETWORK, SHORT, Cell, Results
+from bench.units import rate, seconds
 
 GOAL_SCALE = 1000
 
@@ -24,22 +27,6 @@ class Goal:
     @property
     def verdict(self) -> str:
         return "n/a" if self.passed is None else ("PASS" if self.passed else "MISS")
-
-
-def _seconds(value: float) -> str:
-    if value < 1:
-        return f"{value * 1000:.0f} ms"
-    if value < 100:
-        return f"{value:.2f} s"
-    return f"{value:.0f} s"
-
-
-def _rate(value: float) -> str:
-    if value >= 1e6:
-        return f"{value / 1e6:.2f}M"
-    if value >= 1e3:
-        return f"{value / 1e3:.1f}k"
-    return f"{value:.0f}"
 
 
 def _largest(results: Results, *contenders: str) -> int | None:
@@ -64,7 +51,7 @@ def _goal_upgrade_x1(results: Results) -> Goal:
     if upgrade is None or upgrade.median is None:
         return Goal(name, "< 1 s", "-", None, None)
     m = upgrade.median
-    return Goal(name, "< 1 s", _seconds(m), m, m < 1)
+    return Goal(name, "< 1 s", seconds(m), m, m < 1)
 
 
 def _goal_speedup(results: Results) -> Goal:
@@ -73,13 +60,16 @@ def _goal_speedup(results: Results) -> Goal:
     if not (engine and per_row and engine.median and per_row.median):
         return Goal(name, ">= 30x", "-", None, None)
     ratio = per_row.median / engine.median
-    measured = f"{_seconds(per_row.median)} / {_seconds(engine.median)}"
+    measured = f"{seconds(per_row.median)} / {seconds(engine.median)}"
     floor = results.cell("copy", 1)
     if floor is not None and floor.median:
         measured += f"; COPY floor: {per_row.median / floor.median:.1f}x"
     autocommit = results.cell("per_row_autocommit", 1)
     if autocommit is not None and autocommit.median:
         measured += f"; vs per-row autocommit: {autocommit.median / engine.median:.1f}x"
+    over_network = speedup_over_network(results, 1)
+    if over_network:
+        measured += f"; per-row {over_network}"
     return Goal(name, ">= 30x", measured, ratio, ratio >= 30)
 
 
@@ -91,7 +81,7 @@ def _goal_floor(results: Results) -> Goal:
     e, c = results.cell("engine", scale), results.cell("copy", scale)
     assert e is not None and c is not None and e.median and c.median
     ratio = c.median / e.median
-    measured = f"{_rate(e.rows / e.median)} / {_rate(c.rows / c.median)} rows/s{_at(scale)}"
+    measured = f"{rate(e.rows / e.median)} / {rate(c.rows / c.median)} rows/s{_at(scale)}"
     return Goal(name, ">= 0.5", measured, ratio, ratio >= 0.5)
 
 
@@ -102,7 +92,7 @@ def _goal_incremental(results: Results) -> Goal:
     small, large = results.incremental[0], results.incremental[-1]
     ratio = large.median / small.median
     measured = (
-        f"{_seconds(large.median)} at x{large.scale} / {_seconds(small.median)} at x{small.scale}"
+        f"{seconds(large.median)} at x{large.scale} / {seconds(small.median)} at x{small.scale}"
     )
     return Goal(name, "<= 1.5", measured, ratio, ratio <= 1.5)
 
@@ -114,8 +104,8 @@ def _goal_noop(results: Results) -> Goal:
     noop = results.noop[-1]
     written = sum(noop.writes.values())
     measured = (
-        f"{_seconds(statistics.median(noop.upgrade))} / "
-        f"{_seconds(statistics.median(noop.current))} at x{noop.scale}, {written} rows written"
+        f"{seconds(statistics.median(noop.upgrade))} / "
+        f"{seconds(statistics.median(noop.current))} at x{noop.scale}, {written} rows written"
     )
     return Goal(name, "<= 1.2", measured, noop.ratio, noop.ratio <= 1.2 and not written)
 
@@ -136,8 +126,8 @@ def _goal_autogenerate(results: Results) -> Goal:
     if not results.autogenerate:
         return Goal(name, "< 15 s", "-", None, None)
     scale = GOAL_SCALE if GOAL_SCALE in results.autogenerate else max(results.autogenerate)
-    seconds = results.autogenerate[scale].seconds
-    return Goal(name, "< 15 s", f"{_seconds(seconds)}{_at(scale)}", seconds, seconds < 15)
+    took = results.autogenerate[scale].seconds
+    return Goal(name, "< 15 s", f"{seconds(took)}{_at(scale)}", took, took < 15)
 
 
 def goals(results: Results) -> list[Goal]:
@@ -172,7 +162,7 @@ def _time_cell(results: Results, cell: Cell | None) -> str:
         return "-"
     if cell.median is None:
         return cell.stopped or "-"
-    text = _seconds(cell.median)
+    text = seconds(cell.median)
     floor = results.cell("copy", cell.scale)
     if floor is not None and floor.median and cell.contender != "copy":
         text += f" ({cell.median / floor.median:.1f}x COPY)"
@@ -212,9 +202,11 @@ def markdown(results: Results) -> str:
         cells = []
         for s in results.scales:
             cell = results.cell(contender, s)
-            rate = None if cell is None else cell.rows_per_second
-            cells.append("-" if rate is None else _rate(rate))
+            per_second = None if cell is None else cell.rows_per_second
+            cells.append("-" if per_second is None else rate(per_second))
         lines.append(f"| {SHORT[contender]} | " + " | ".join(cells) + " |")
+    lines += proxy_section(results)
+    lines += latency_section(results)
     lines += [
         "",
         "### Around the upgrade (per scale; seconds and peak RSS of each command)",
@@ -239,19 +231,29 @@ def markdown(results: Results) -> str:
     row(
         "`seeds revision --autogenerate`: time / peak RSS",
         [
-            f"{_seconds(t.seconds)} / {t.rss_mb:.0f} MB"
+            f"{seconds(t.seconds)} / {t.rss_mb:.0f} MB"
             if (t := results.autogenerate.get(s))
             else "-"
             for s in results.scales
         ],
     )
+    for name, label in COMMANDS.items():
+        row(
+            f"{label}, on the upgraded database: time / peak RSS",
+            [
+                f"{seconds(t.seconds)} / {t.rss_mb:.0f} MB"
+                if (t := results.commands.get(s, {}).get(name))
+                else "-"
+                for s in results.scales
+            ],
+        )
     row(
         "writing seeddata/ (`write_seeddata`, in process)",
-        [_seconds(t.seconds) if (t := results.seeddata.get(s)) else "-" for s in results.scales],
+        [seconds(t.seconds) if (t := results.seeddata.get(s)) else "-" for s in results.scales],
     )
     row(
         "generating the dataset (`bench.generate.generate`)",
-        [_seconds(t.seconds) if (t := results.generate.get(s)) else "-" for s in results.scales],
+        [seconds(t.seconds) if (t := results.generate.get(s)) else "-" for s in results.scales],
     )
 
     def load(scale: int) -> str:
@@ -275,23 +277,32 @@ def markdown(results: Results) -> str:
             "|---|---:|---:|---|",
         ]
         for inc in results.incremental:
-            runs = ", ".join(_seconds(r) for r in inc.runs)
-            lines.append(f"| x{inc.scale} | {inc.rows:,} | {_seconds(inc.median)} | {runs} |")
+            runs = ", ".join(seconds(r) for r in inc.runs)
+            lines.append(f"| x{inc.scale} | {inc.rows:,} | {seconds(inc.median)} | {runs} |")
     if results.noop:
         lines += [
             "",
             "### No-op: `alembic upgrade heads` on an up-to-date database vs `alembic current`",
             "",
-            "| scale | upgrade heads (median) | current (median) | ratio | rows written "
+            "Start-up, which every command pays: `alembic current` of this project against "
+            "`alembic current` of a bare Alembic project (an env.py that only opens a "
+            "connection, no revisions; `bench/startup.py`) on the same database, same Python. "
+            "The three commands run interleaved.",
+            "",
+            "| scale | upgrade heads (median) | current (median) | upgrade ÷ current | "
+            "bare Alembic current (median) | current ÷ bare | rows written "
             "(user tables: ins/upd/del) | runs each |",
-            "|---|---:|---:|---:|---|---:|",
+            "|---|---:|---:|---:|---:|---:|---|---:|",
         ]
         for noop in results.noop:
             up = statistics.median(noop.upgrade)
             cur = statistics.median(noop.current)
+            bare = seconds(statistics.median(noop.bare_current)) if noop.bare_current else "-"
+            startup = noop.startup_ratio
             w = noop.writes
             lines.append(
-                f"| x{noop.scale} | {_seconds(up)} | {_seconds(cur)} | {noop.ratio:.2f} | "
+                f"| x{noop.scale} | {seconds(up)} | {seconds(cur)} | {noop.ratio:.2f} | "
+                f"{bare} | {'-' if startup is None else f'{startup:.2f}'} | "
                 f"{w['inserted']}/{w['updated']}/{w['deleted']} | {len(noop.upgrade)} |"
             )
     lines += [
@@ -308,49 +319,84 @@ def markdown(results: Results) -> str:
         )
     if results.notes:
         lines += ["", *(f"- {note}" for note in results.notes)]
-    lines += ["", f"Benchmark wall time: {_seconds(results.total_seconds)}."]
+    lines += ["", f"Benchmark wall time: {seconds(results.total_seconds)}."]
     return "\n".join(lines) + "\n"
 
 
 def plot(results: Results, path: Path) -> None:
-    """Time against rows, log-log, one line per contender."""
+    """Time against rows, log-log, one line per contender; beside it, the same through the
+    latency relay, one line per contender and round trip."""
     import matplotlib  # noqa: PLC0415 (only the plot needs it)
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt  # noqa: PLC0415
 
-    figure, axes = plt.subplots(figsize=(10, 5.5))
+    relayed = bool(results.rtts_ms)
+    figure, panels = plt.subplots(
+        1, 2 if relayed else 1, figsize=(16 if relayed else 10, 5.5), squeeze=False
+    )
+    colours = {contender: f"C{i}" for i, contender in enumerate(CONTENDERS)}
+    axes = panels[0][0]
     for contender in CONTENDERS:
-        points = [
-            (cell.rows, cell.median)
-            for s in results.scales
-            if (cell := results.cell(contender, s)) is not None and cell.median is not None
-        ]
+        points = _points(results, contender, None)
         if not points:
             continue
-        xs = [x for x, _ in points]
-        ys = [y for _, y in points]
         style = "--" if contender == "copy" else "-"
-        axes.plot(xs, ys, style, marker="o", label=SHORT[contender])
+        axes.plot(*points, style, marker="o", color=colours[contender], label=SHORT[contender])
     if results.incremental:
         axes.plot(
             [inc.rows for inc in results.incremental],
             [inc.median for inc in results.incremental],
             ":",
             marker="s",
+            color="grey",
             label="incremental 1,000 rows (apply_changes)",
         )
+    _log_axes(axes, "alembic-seeds: loading reference data into PostgreSQL (loopback)")
+    axes.legend(loc="upper left", fontsize=8)
+    if relayed:
+        network = panels[0][1]
+        styles = (":", "--", "-")  # the longest round trip solid
+        for contender in OVER_NETWORK:
+            for i, rtt in enumerate(results.rtts_ms):
+                points = _points(results, contender, rtt)
+                if points:
+                    network.plot(
+                        *points,
+                        styles[max(len(styles) - len(results.rtts_ms) + i, 0)],
+                        marker="o",
+                        color=colours[contender],
+                        label=f"{SHORT[contender]}, +{rtt:g} ms",
+                    )
+        _log_axes(network, "through the latency relay: round trip added")
+        network.legend(loc="upper left", fontsize=7)
+    figure.text(0.01, 0.01, textwrap.fill(results.machine, 200), fontsize=6, va="bottom")
+    figure.tight_layout(rect=(0, 0.05, 1, 1))
+    figure.savefig(path, dpi=120)
+    plt.close(figure)
+
+
+def _points(
+    results: Results, contender: str, rtt_ms: float | None
+) -> tuple[list[int], list[float]] | None:
+    """Rows and median seconds of ``contender`` at each scale it ran, or None."""
+    cells = [
+        cell
+        for s in results.scales
+        if (cell := results.cell(contender, s, rtt_ms)) is not None and cell.median is not None
+    ]
+    if not cells:
+        return None
+    return [cell.rows for cell in cells], [cell.median or 0.0 for cell in cells]
+
+
+def _log_axes(axes: Any, title: str) -> None:
     axes.set_xscale("log")
     axes.set_yscale("log")
     axes.set_xlabel("rows in the dataset")
     axes.set_ylabel("wall time, seconds (median)")
-    axes.set_title("alembic-seeds: loading reference data into PostgreSQL")
+    axes.set_title(title, fontsize=10)
     axes.grid(True, which="both", alpha=0.3)
-    axes.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
-    figure.text(0.01, 0.01, textwrap.fill(results.machine, 170), fontsize=6, va="bottom")
-    figure.tight_layout(rect=(0, 0.05, 1, 1))
-    figure.savefig(path, dpi=120)
-    plt.close(figure)
 
 
 def main(argv: list[str] | None = None) -> int:
