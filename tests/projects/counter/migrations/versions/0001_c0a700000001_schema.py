@@ -9,7 +9,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from alembic import op
 
-from alembic_seeds.migration.log import create_log_table, drop_log_table
+from alembic_seeds import create_log_table, drop_log_table
 
 revision = "c0a700000001"
 down_revision = None

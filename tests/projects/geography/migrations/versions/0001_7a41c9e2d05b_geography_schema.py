@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from alembic_seeds.migration.log import create_log_table, drop_log_table
+from alembic_seeds import create_log_table, drop_log_table
 
 revision: str = "7a41c9e2d05b"
 down_revision: str | Sequence[str] | None = None

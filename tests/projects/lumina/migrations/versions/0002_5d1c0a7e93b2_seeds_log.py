@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
-from alembic_seeds.migration.log import create_log_table, drop_log_table
+from alembic_seeds import create_log_table, drop_log_table
 
 revision: str = "5d1c0a7e93b2"
 down_revision: str | Sequence[str] | None = "e89b5885e764"

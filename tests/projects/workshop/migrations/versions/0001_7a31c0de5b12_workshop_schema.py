@@ -12,7 +12,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from alembic_seeds.migration.log import create_log_table, drop_log_table
+from alembic_seeds import create_log_table, drop_log_table
 
 revision: str = "7a31c0de5b12"
 down_revision: str | Sequence[str] | None = None
