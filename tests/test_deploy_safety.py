@@ -71,6 +71,7 @@ from alembic_seeds.migration import autogenerate as generate
 from alembic_seeds.migration.autogenerate import autogenerate
 from alembic_seeds.migration.config import SeedsProject
 from alembic_seeds.migration.dialects.postgresql import LOCK_KEY, AdvisoryLock
+from lumina.seeds import SPEC as LIVE_SPEC
 from tests.databases import engine_for, temporary_database
 from tests.datasets import scaled
 from tests.deploy_helpers import (
@@ -1608,7 +1609,11 @@ def test_seeder_role_with_dml_only_applies_data_and_cannot_do_ddl(
     )
     assert granted is not None
     tables = {name.strip().strip('"') for name in granted.group(1).split(",")}
-    assert tables == {*SEEDED, "alembic_version", "alembic_seeds_log"}
+    # The README's list is the live project's; the frozen copy deployed here predates the
+    # seeded tables added since, which are left out of its GRANT.
+    assert tables == {*LIVE_SPEC.tables(), "alembic_version", "alembic_seeds_log"}
+    newer = tables - {*SEEDED, "alembic_version", "alembic_seeds_log"}
+    blocks[1] = re.sub("|".join(rf'"{name}",\s*' for name in newer) or "(?!)", "", blocks[1])
 
     database = database_name(pg_url)
     owner, seeder = new_role("lumina_owner"), new_role("lumina_seeder")
