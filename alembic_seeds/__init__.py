@@ -22,6 +22,8 @@ _EXPORTS = {
     # Schema revisions: the log of applied data revisions.
     "create_log_table": "alembic_seeds.migration.log",
     "drop_log_table": "alembic_seeds.migration.log",
+    # Schema revisions: rebuilding a table that other tables refer to (SQLite batch mode).
+    "table_rebuild": "alembic_seeds.migration.rebuild",
     # Data revision scripts.
     "DataRevision": "alembic_seeds.migration.revision",
     # The seed spec: how seeddata/ files map onto tables.
@@ -73,6 +75,7 @@ __all__ = [
     "derive_spec",
     "drop_log_table",
     "run_migrations",
+    "table_rebuild",
 ]
 
 
@@ -113,4 +116,5 @@ if TYPE_CHECKING:
     from alembic_seeds.migration.environment import run_migrations as run_migrations
     from alembic_seeds.migration.log import create_log_table as create_log_table
     from alembic_seeds.migration.log import drop_log_table as drop_log_table
+    from alembic_seeds.migration.rebuild import table_rebuild as table_rebuild
     from alembic_seeds.migration.revision import DataRevision as DataRevision

@@ -254,6 +254,10 @@ def check(project: SeedsProject, *, db: bool = False) -> Outcome:
                 "seeddata/: every change is captured by the data revisions of branch "
                 f"{project.branch} (last: {_head(project)})."
             )
+        if pending.losses:
+            problems.append("schema revisions drop seeded values")
+            for loss in pending.losses:
+                outcome.say(str(loss))
     if db:
         result = check_database(project, project_database_url(project))
         _report_database(outcome, project, result)

@@ -22,6 +22,7 @@ __all__ = [
     "Base",
     "Block",
     "BlockRelationship",
+    "BooleanAnswer",
     "Course",
     "Degree",
     "Discipline",
@@ -61,7 +62,7 @@ NAMING_CONVENTION: Final[dict[str, str]] = {
 # Enum labels, in the order the PostgreSQL types declare them. As Literals, the allowed values
 # are known to the type checker too; the database types take their labels from them.
 RelationshipMetadataKey = Literal["REASON", "TYPE", "DESCRIPTION"]
-QuestionType = Literal["selection", "value", "void"]
+QuestionType = Literal["selection", "value", "boolean", "void"]
 QuestionValidationStatus = Literal["ai_generated", "in_manual_review", "approved", "rejected"]
 Units = Literal["meter", "kilogram", "second", "ampere", "kelvin", "mole", "candela"]
 LearningResourceType = Literal["video"]
@@ -192,6 +193,13 @@ class Degree(Base):
     id: Mapped[str] = _id()
     translation_id: Mapped[str] = mapped_column("translationId", sa.Text, _to_one("Translation.id"))
     university_id: Mapped[str] = mapped_column("universityId", sa.Text, _to_one("University.id"))
+    # The faculty of its university it belongs to, if any: read by the service's later
+    # versions. Optional, so deleting the faculty only clears it.
+    faculty_id: Mapped[str | None] = mapped_column(
+        "facultyId",
+        sa.Text,
+        sa.ForeignKey("Faculty.id", ondelete="SET NULL", onupdate="CASCADE"),
+    )
 
     courses: Mapped[list[Course]] = relationship(
         secondary=course_to_degree, back_populates="degrees"
@@ -342,6 +350,19 @@ class UnitAnswer(Base):
     id: Mapped[str] = _id()
     value: Mapped[float] = mapped_column(sa.Double)
     unit: Mapped[Units] = mapped_column(_enum(Units, "Units"))
+    answer_id: Mapped[str] = mapped_column("answerId", sa.Text, _to_one("Answer.id"))
+
+
+class BooleanAnswer(Base):
+    """The answer of a true-or-false question (read by the service's later versions)."""
+
+    __tablename__ = "BooleanAnswer"
+    # A unique index, as the service's schema declares it (an index, not a constraint, so
+    # unlike the other one-to-one answers it is not DEFERRABLE).
+    __table_args__ = (sa.Index("BooleanAnswer_answerId_key", "answerId", unique=True),)
+
+    id: Mapped[str] = _id()
+    value: Mapped[bool] = mapped_column(sa.Boolean)
     answer_id: Mapped[str] = mapped_column("answerId", sa.Text, _to_one("Answer.id"))
 
 

@@ -67,6 +67,8 @@ SPEC = SeedSpec(
                 {
                     "id": Value("id"),
                     "university": Ref("universityId", "University"),
+                    # Optional: a degree not assigned to a faculty leaves it out.
+                    "faculty": Ref("facultyId", "Faculty"),
                     "name": _text("translationId"),
                 },
                 label="{name} @ {university}",
@@ -185,6 +187,14 @@ SPEC = SeedSpec(
                 "NumberAnswer",
                 {"id": Value("id"), "answer": Ref("answerId", "Answer"), "value": Value("value")},
                 label="{answer} [number]",
+            ),
+        ),
+        FileSpec(
+            "questions/boolean_answers.jsonl",
+            RowSpec(
+                "BooleanAnswer",
+                {"id": Value("id"), "answer": Ref("answerId", "Answer"), "value": Value("value")},
+                label="{answer} [boolean]",
             ),
         ),
         FileSpec(

@@ -66,11 +66,12 @@ from alembic_seeds.changes.changeset import ChangeSet, Dataset, RowUpdate, Table
 from alembic_seeds.cli import main as seeds_main
 from alembic_seeds.dataset.load import load_seeddata
 from alembic_seeds.dataset.write import write_seeddata
-from alembic_seeds.errors import DatasetError
+from alembic_seeds.errors import ApplyError, DatasetError
 from alembic_seeds.migration import autogenerate as generate
 from alembic_seeds.migration.autogenerate import autogenerate
 from alembic_seeds.migration.config import SeedsProject
 from alembic_seeds.migration.dialects.postgresql import LOCK_KEY, AdvisoryLock
+from lumina.seeds import SPEC as LIVE_SPEC
 from tests.databases import engine_for, temporary_database
 from tests.datasets import scaled
 from tests.deploy_helpers import (
@@ -1365,14 +1366,18 @@ def test_hostile_identifiers_are_quoted_in_every_statement(
         problems = unquoted_uses(statements, names)
         assert not problems, problems[:3]
 
+        # A table the models lack may be there at a revision's point of the history (a later
+        # schema revision drops it): the database is asked, by a catalog query that quotes
+        # the name or passes it as a parameter, and says it is not.
         unknown = ChangeSet({"no such table": TableChanges(inserts=[{"id": "1"}])})
         with (
             captured_statements(engine, monkeypatch) as refused,
             engine.connect() as connection,
-            pytest.raises(KeyError, match="no such table"),
+            pytest.raises(ApplyError, match="has no table no such table, which the revision"),
         ):
             apply_changes(connection, hostile, unknown)
-        assert refused == []
+        assert not unquoted_uses(refused, ["no such table"])
+        assert not [s for s in refused if s.lstrip().upper().startswith(("INSERT", "CREATE"))]
 
         # A name longer than PostgreSQL keeps: refused by SQLAlchemy before any SQL is sent
         # (SQLite has no limit and takes it).
@@ -1604,7 +1609,11 @@ def test_seeder_role_with_dml_only_applies_data_and_cannot_do_ddl(
     )
     assert granted is not None
     tables = {name.strip().strip('"') for name in granted.group(1).split(",")}
-    assert tables == {*SEEDED, "alembic_version", "alembic_seeds_log"}
+    # The README's list is the live project's; the frozen copy deployed here predates the
+    # seeded tables added since, which are left out of its GRANT.
+    assert tables == {*LIVE_SPEC.tables(), "alembic_version", "alembic_seeds_log"}
+    newer = tables - {*SEEDED, "alembic_version", "alembic_seeds_log"}
+    blocks[1] = re.sub("|".join(rf'"{name}",\s*' for name in newer) or "(?!)", "", blocks[1])
 
     database = database_name(pg_url)
     owner, seeder = new_role("lumina_owner"), new_role("lumina_seeder")

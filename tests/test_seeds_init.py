@@ -493,7 +493,7 @@ def test_init_revision_upgrade_check_on_sqlite_and_postgresql(project: Path, db_
     text = data_revision.read_text("utf-8")
     assert 'branch_labels: tuple[str, ...] | None = ("seeds",)' in text
     log_revision = log_revision_file(project).name.split("_")[0]
-    assert f'depends_on: str | None = "{log_revision}"' in text
+    assert f'depends_on: str | tuple[str, ...] | None = "{log_revision}"' in text
 
     upgraded = alembic(project, "upgrade", "heads", url=db_url)
     assert upgraded.returncode == 0, upgraded.stderr

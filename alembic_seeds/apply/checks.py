@@ -21,10 +21,19 @@ from alembic_seeds.changes.changeset import same_value
 def insert_check(staging: Staging) -> sa.Select[Any]:
     target = staging.target
     return sa.select(
-        *(staging.value[c.name].label(f"new_{i}") for i, c in enumerate(target.columns)),
-        *(target.c[c.name].label(f"db_{i}") for i, c in enumerate(target.columns)),
+        *_both_images(staging),
         staging.differs().label("differs"),
     ).select_from(staging.table.join(target, staging.matches()))
+
+
+def _both_images(staging: Staging) -> list[sa.ColumnElement[Any]]:
+    """The staged values (``new_<i>``) and the database's (``db_<i>``) of the columns the
+    rows name, in the order of ``staging.value``."""
+    names = list(staging.value)
+    return [
+        *(staging.value[name].label(f"new_{i}") for i, name in enumerate(names)),
+        *(staging.target.c[name].label(f"db_{i}") for i, name in enumerate(names)),
+    ]
 
 
 def insert_mismatches(staging: Staging, found: Sequence[Any]) -> tuple[list[Mismatch], int]:
@@ -32,7 +41,7 @@ def insert_mismatches(staging: Staging, found: Sequence[Any]) -> tuple[list[Mism
     mismatches, unchanged = [], 0
     for row in found:
         if row.differs:
-            mismatches.append(_full_row_mismatch(staging.target, row, "conflict", "insert"))
+            mismatches.append(_full_row_mismatch(staging, row, "conflict", "insert"))
         else:
             unchanged += 1
     return mismatches, unchanged
@@ -90,11 +99,7 @@ def delete_check(staging: Staging) -> sa.Select[Any]:
     target = staging.target
     present = target.c[staging.keys[0]]
     return (
-        sa.select(
-            *(staging.value[c.name].label(f"new_{i}") for i, c in enumerate(target.columns)),
-            *(target.c[c.name].label(f"db_{i}") for i, c in enumerate(target.columns)),
-            present.label("present"),
-        )
+        sa.select(*_both_images(staging), present.label("present"))
         .select_from(staging.table.outerjoin(target, staging.matches()))
         .where(sa.or_(present.is_(None), staging.differs()))
     )
@@ -102,32 +107,36 @@ def delete_check(staging: Staging) -> sa.Select[Any]:
 
 def delete_mismatches(staging: Staging, found: Sequence[Any]) -> list[Mismatch]:
     target = staging.target
-    names = target.columns.keys()
     mismatches = []
     for row in found:
         if row.present is None:
-            key = {
-                k: from_database(target.c[k], getattr(row, f"new_{names.index(k)}"))
-                for k in staging.keys
-            }
-            mismatches.append(Mismatch(target.name, key, "missing", operation="delete"))
+            mismatches.append(
+                Mismatch(target.name, _staged_key(staging, row), "missing", operation="delete")
+            )
         else:
-            mismatches.append(_full_row_mismatch(target, row, "changed", "delete"))
+            mismatches.append(_full_row_mismatch(staging, row, "changed", "delete"))
     return mismatches
 
 
-def _full_row_mismatch(target: sa.Table, row: Any, kind: str, operation: str) -> Mismatch:
-    columns = list(target.columns)
-    key = {
-        c.name: from_database(c, getattr(row, f"new_{columns.index(c)}"))
-        for c in target.primary_key
+def _staged_key(staging: Staging, row: Any) -> dict[str, Any]:
+    names = list(staging.value)
+    target = staging.target
+    return {
+        k: from_database(target.c[k], getattr(row, f"new_{names.index(k)}")) for k in staging.keys
     }
+
+
+def _full_row_mismatch(staging: Staging, row: Any, kind: str, operation: str) -> Mismatch:
+    """How a row found by ``insert_check`` or ``delete_check`` differs, column by column
+    (the columns the revision names)."""
+    target = staging.target
     differing = []
-    for i, column in enumerate(columns):
+    for i, name in enumerate(staging.value):
+        column = target.c[name]
         if column.primary_key:
             continue
         db = from_database(column, getattr(row, f"db_{i}"))
         want = from_database(column, getattr(row, f"new_{i}"))
         if not same_value(db, want):
             differing.append((column.name, db, want))
-    return Mismatch(target.name, key, kind, tuple(differing), operation)
+    return Mismatch(target.name, _staged_key(staging, row), kind, tuple(differing), operation)

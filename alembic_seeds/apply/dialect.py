@@ -75,6 +75,10 @@ class ApplyImpl:
     def is_lock_timeout(self, error: BaseException) -> bool:
         return False
 
+    def stored_name(self, name: str) -> str:
+        """``name`` as the database keeps it (and reflection reads it back)."""
+        return name
+
     # -- offline -----------------------------------------------------------------------
 
     def offline_dialect(self) -> Dialect:

@@ -29,6 +29,7 @@ from alembic_seeds.apply.drift import DriftPolicy, Mismatch
 from alembic_seeds.apply.plan import Plan, TablePlan, build_plan
 from alembic_seeds.apply.progress import EVERY_ROWS, Progress
 from alembic_seeds.apply.report import ApplyReport, TableReport
+from alembic_seeds.apply.shapes import live_shapes, tables_at, unknown_to
 from alembic_seeds.apply.staging import Staging, staging_table
 from alembic_seeds.apply.values import to_database
 from alembic_seeds.changes.changeset import ChangeSet
@@ -102,7 +103,14 @@ class _Apply:
     def run(self) -> ApplyReport:
         started = time.perf_counter()
         with _named(self.context):
-            plan = build_plan(self.metadata, self.changes, self.impl.defers)
+            # The tables as they are at this point of the history, which the models may
+            # not describe (a column a later schema revision drops).
+            with self._counted() as reading:
+                shapes = live_shapes(
+                    self.connection, self.metadata, unknown_to(self.metadata, self.changes)
+                )
+            metadata = tables_at(self.metadata, self.changes, shapes)
+            plan = build_plan(metadata, self.changes, self.impl.defers)
             preparation = self.impl.before_writes(plan)
         reports = {table.name: TableReport(table.name) for table in plan.tables}
         empty = self._empty_tables(plan, reports)
@@ -124,7 +132,22 @@ class _Apply:
             mismatches=[m for table in staged for m in table.mismatches],
             policy=self.policy.value,
             seconds=time.perf_counter() - started,
+            reading_statements=reading[0],
         )
+
+    @contextmanager
+    def _counted(self) -> Iterator[list[int]]:
+        """Count the statements sent meanwhile (reflection sends its own)."""
+        count = [0]
+
+        def listen(*_: Any) -> None:
+            count[0] += 1
+
+        sa.event.listen(self.connection, "before_cursor_execute", listen)
+        try:
+            yield count
+        finally:
+            sa.event.remove(self.connection, "before_cursor_execute", listen)
 
     # -- staging and checks ------------------------------------------------------------
 
@@ -144,11 +167,12 @@ class _Apply:
     def _stage(self, table: TablePlan, report: TableReport, direct: bool) -> _Staged:
         staged = _Staged(table, report, direct=direct)
         target, changes = table.table, table.changes
-        columns = list(target.columns.keys())
         keys = list(table.keys)
         with _timed(report):
             if changes.inserts and not direct:
-                staging = self._staging(report, target, columns, depth=bool(table.self_references))
+                staging = self._staging(
+                    report, target, table.insert_columns, depth=bool(table.self_references)
+                )
                 staged.inserts = staging
                 self._fill(
                     report, staging.table, rows.insert_rows(table, staging), len(changes.inserts)
@@ -179,7 +203,7 @@ class _Apply:
                 staging = self._staging(
                     report,
                     target,
-                    columns,
+                    table.delete_columns,
                     park=parked,
                     ordinal=bool(parked),
                     early=bool(table.early),
@@ -297,7 +321,7 @@ class _Apply:
     def _insert(self, table: _Staged) -> None:
         report, changes = table.report, table.plan.changes
         if table.direct and changes.inserts:
-            target = table.plan.table
+            target = rows.written_part(table.plan.table, table.plan.insert_columns)
             self._fill(report, target, rows.target_rows(table.plan), len(changes.inserts))
             report.inserted += len(changes.inserts)
         if table.inserts is None:

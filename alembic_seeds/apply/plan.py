@@ -108,6 +108,21 @@ class TablePlan:
         return tuple(column.name for column in self.table.primary_key)
 
     @property
+    def insert_columns(self) -> list[str]:
+        """The columns the inserts write: those their rows name (and the key), in the
+        table's order. Every other column gets its default."""
+        return self._named(self.changes.columns("inserts"))
+
+    @property
+    def delete_columns(self) -> list[str]:
+        """The columns the deletes' before-images are matched on: those their rows name."""
+        return self._named(self.changes.columns("deletes"))
+
+    def _named(self, columns: Iterable[str]) -> list[str]:
+        named = {*self.keys, *columns}
+        return [column.name for column in self.table.columns if column.name in named]
+
+    @property
     def parks(self) -> bool:
         return bool(self.park_updates or self.park_deletes)
 

@@ -18,6 +18,8 @@ from alembic_seeds.apply.schema import UniqueKey
 
 #: Staging tables at least this large get fresh planner statistics before they are joined.
 ANALYZE_MIN_ROWS = 1000
+#: The longest identifier PostgreSQL keeps, in bytes (NAMEDATALEN - 1).
+MAX_NAME_BYTES = 63
 #: SQLSTATE lock_not_available: the lock_timeout expired.
 LOCK_NOT_AVAILABLE = "55P03"
 
@@ -78,6 +80,13 @@ class PostgresqlImpl(ApplyImpl):
         # Fresh statistics keep the planner from a nested loop over a table it believes
         # tiny (the trap of set-based diffs right after a bulk load).
         return [sa.text(f"ANALYZE {self.dialect.identifier_preparer.format_table(table)}")]
+
+    def stored_name(self, name: str) -> str:
+        # PostgreSQL cuts an identifier to NAMEDATALEN - 1 bytes, never inside a character.
+        encoded = name.encode("utf-8")
+        if len(encoded) <= MAX_NAME_BYTES:
+            return name
+        return encoded[:MAX_NAME_BYTES].decode("utf-8", errors="ignore")
 
     def is_lock_timeout(self, error: BaseException) -> bool:
         if isinstance(error, psycopg.errors.LockNotAvailable):

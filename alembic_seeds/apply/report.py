@@ -35,9 +35,11 @@ class ApplyReport:
     mismatches: list[Any] = field(default_factory=list)
     policy: str = "error"
     seconds: float = 0.0
+    #: Statements that read the tables' columns before anything else (in the total only).
+    reading_statements: int = 0
 
     def total(self) -> TableReport:
-        total = TableReport("total", seconds=self.seconds)
+        total = TableReport("total", seconds=self.seconds, statements=self.reading_statements)
         for table in self.tables:
             total.inserted += table.inserted
             total.updated += table.updated

@@ -18,9 +18,23 @@ Values = dict[str, Any]
 
 
 def target_rows(table: TablePlan) -> Iterator[Values]:
-    """The inserts by the target's own column names."""
+    """The inserts by the target's own column names (the columns they write)."""
+    columns = [table.table.c[name] for name in table.insert_columns]
     for row in table.changes.inserts:
-        yield {c.name: to_database(c, row.get(c.name)) for c in table.table.columns}
+        yield {c.name: to_database(c, row.get(c.name)) for c in columns}
+
+
+def written_part(target: sa.Table, columns: list[str]) -> sa.Table:
+    """``target`` as far as ``columns`` go: what a bulk load into it names (the other
+    columns get their defaults)."""
+    if len(columns) == len(target.columns):
+        return target
+    return sa.Table(
+        target.name,
+        sa.MetaData(),
+        *(sa.Column(name, target.c[name].type) for name in columns),
+        schema=target.schema,
+    )
 
 
 def insert_rows(table: TablePlan, staging: Staging) -> Iterator[Values]:
@@ -66,7 +80,10 @@ def delete_rows(table: TablePlan, staging: Staging) -> Iterator[Values]:
 
 
 def _staged_row(target: sa.Table, row: Row, staging: Staging) -> Values:
-    return {staging.value[c.name].name: to_database(c, row.get(c.name)) for c in target.columns}
+    return {
+        column.name: to_database(target.c[name], row.get(name))
+        for name, column in staging.value.items()
+    }
 
 
 def _mark_parked(staging: Staging, park: Park | None, values: Values) -> None:

@@ -3,26 +3,46 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from alembic_seeds.apply.shapes import live_shapes
 from alembic_seeds.apply.values import from_database
 from alembic_seeds.changes.changeset import Dataset
+from alembic_seeds.errors import ApplyError
 
 
 def read_dataset(connection: Connection, metadata: sa.MetaData, tables: Iterable[str]) -> Dataset:
-    """Every row of ``tables``, keyed by primary key, values as JSON-compatible Python."""
+    """Every row of ``tables``, keyed by primary key, values as JSON-compatible Python.
+
+    The columns are those each table has in the database (at an earlier point of the
+    history they may differ from the models'), typed as the models type them where they
+    have the column.
+    """
+    names = list(tables)
+    shapes = live_shapes(connection, metadata, names)
     dataset: Dataset = {}
-    for name in tables:
-        table = metadata.tables[name]
-        keys = [column.name for column in table.primary_key]
-        rows = connection.execute(sa.select(table).order_by(*table.primary_key.columns))
+    for name in names:
+        shape = shapes[name]
+        if shape is None:
+            raise ApplyError(f"the database has no table {name}")
+        model = metadata.tables.get(name)
+        columns: list[sa.ColumnClause[Any]] = [
+            sa.column(
+                c.name, model.c[c.name].type if model is not None and c.name in model.c else c.type
+            )
+            for c in shape.columns
+        ]
+        schema, _, table_name = name.rpartition(".")
+        table = sa.table(table_name, *columns, schema=schema or None)
+        keys = list(shape.primary_key)
+        rows = connection.execute(sa.select(table).order_by(*(table.c[k] for k in keys)))
         dataset[name] = {}
         for row in rows:
             values = {
-                column.name: from_database(column, row._mapping[column.name])
-                for column in table.columns
+                column.name: from_database(column, row._mapping[column.name]) for column in columns
             }
             dataset[name][tuple(values[k] for k in keys)] = values
     return dataset

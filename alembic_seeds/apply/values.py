@@ -18,7 +18,7 @@ def to_database(column: sa.Column[Any], value: Any) -> Any:
     return value
 
 
-def from_database(column: sa.Column[Any], value: Any) -> Any:
+def from_database(column: sa.ColumnElement[Any], value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(column.type, sa.Float) and isinstance(value, int) and not isinstance(value, bool):

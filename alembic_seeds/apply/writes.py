@@ -38,16 +38,19 @@ def insert(staging: Staging) -> sa.Insert:
     """The staged rows the table does not hold yet (parents before children)."""
     target = staging.target
     exists = sa.exists().where(staging.matches())
-    rows = sa.select(*(staging.value[c.name] for c in target.columns)).where(~exists)
+    # The columns the revision names; every other column gets its default.
+    rows = sa.select(*staging.value.values()).where(~exists)
     if staging.depth is not None:
         rows = rows.order_by(staging.depth)
-    return target.insert().from_select(list(target.columns.keys()), rows)
+    return target.insert().from_select(list(staging.value), rows)
 
 
 def overwrite(staging: Staging) -> sa.Update:
     """Insert conflicts overwritten: only the rows that differ (adopted rows are identical)."""
     target = staging.target
-    values = {c.name: staging.value[c.name] for c in target.columns if not c.primary_key}
+    values = {
+        name: column for name, column in staging.value.items() if not target.c[name].primary_key
+    }
     return target.update().where(staging.matches(), staging.differs()).values(values)
 
 

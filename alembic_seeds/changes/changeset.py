@@ -13,7 +13,7 @@ import hashlib
 import json
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, overload
+from typing import Any, Literal, overload
 
 from alembic_seeds.errors import ChangeSetFormatError, ReplayError
 
@@ -49,9 +49,27 @@ class TableChanges:
     inserts: Sequence[Row] = field(default_factory=list)
     updates: Sequence[RowUpdate] = field(default_factory=list)
     deletes: Sequence[Row] = field(default_factory=list)
+    _named: dict[str, list[str]] = field(default_factory=dict, repr=False, compare=False)
 
     def __bool__(self) -> bool:
         return bool(self.inserts or self.updates or self.deletes)
+
+    def columns(self, part: Literal["inserts", "updates", "deletes"]) -> list[str]:
+        """The columns the rows of one part name, in the order they first appear (an
+        update names its key and the columns it changes). Read once, then remembered: the
+        rows may come from a sidecar file."""
+        found = self._named.get(part)
+        if found is None:
+            names: dict[str, None] = {}
+            if part == "updates":
+                for update in self.updates:
+                    names.update(dict.fromkeys(update.key))
+                    names.update(dict.fromkeys(update.after))
+            else:
+                for row in self.inserts if part == "inserts" else self.deletes:
+                    names.update(dict.fromkeys(row))
+            found = self._named[part] = list(names)
+        return found
 
     def inverse(self) -> TableChanges:
         return TableChanges(
@@ -207,7 +225,8 @@ def apply_to_dataset(state: Dataset, changes: ChangeSet, primary_keys: PrimaryKe
         key_columns = primary_keys[table]
         for row in table_changes.deletes:
             key = row_key(row, key_columns)
-            if rows.get(key) != row:
+            existing = rows.get(key)
+            if existing is None or not same_row(existing, row):
                 raise ReplayError(f"{table} {_show_key(key)}: delete does not match the state")
             del rows[key]
         for update in table_changes.updates:
@@ -221,9 +240,19 @@ def apply_to_dataset(state: Dataset, changes: ChangeSet, primary_keys: PrimaryKe
             rows[key] = {**existing, **update.after}
         for row in table_changes.inserts:
             key = row_key(row, key_columns)
-            if key in rows and rows[key] != row:
+            if key in rows and not same_row(rows[key], row):
                 raise ReplayError(f"{table} {_show_key(key)}: insert meets a different row")
             rows[key] = dict(row)
+
+
+def same_row(left: Row, right: Row) -> bool:
+    """The same row, a column that one of them leaves out being null (a column added to
+    the table after a revision was written, which it does not name)."""
+    if left == right:
+        return True
+    return all(
+        same_value(left.get(column), right.get(column)) for column in left.keys() | right.keys()
+    )
 
 
 def _show_key(key: Key) -> str:

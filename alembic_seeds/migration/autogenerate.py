@@ -22,10 +22,19 @@ from alembic_seeds.changes.sidecar import write_sidecar
 from alembic_seeds.dataset.edits import Rename, TextEdit
 from alembic_seeds.dataset.labels import RowNamer
 from alembic_seeds.dataset.load import load_seeddata, primary_keys
+from alembic_seeds.dataset.spec import Links, SeedSpec
 from alembic_seeds.dataset.write import write_seeddata
 from alembic_seeds.errors import ConfigError
 from alembic_seeds.migration.config import SeedsProject
-from alembic_seeds.migration.replay import data_revisions, data_revisions_under, replay
+from alembic_seeds.migration.replay import (
+    Loss,
+    Replayed,
+    data_revisions,
+    data_revisions_under,
+    replay,
+    replay_branch,
+    schema_heads,
+)
 from alembic_seeds.migration.source import comment, docstring_lines, escape, literal
 
 #: Change sets with more changes than this go to a sidecar file next to the revision.
@@ -66,6 +75,8 @@ class Pending:
     text_edits: list[TextEdit] = field(default_factory=list)
     #: Rows referred to by an old label somewhere: ``desired`` refers to them all the same.
     renames: list[Rename] = field(default_factory=list)
+    #: Seeded values that schema revisions drop (a downgrade past them is not exact).
+    losses: list[Loss] = field(default_factory=list)
 
     @property
     def rewrites_seeddata(self) -> bool:
@@ -83,8 +94,11 @@ def pending_changes(project: SeedsProject, branch: str | None = None) -> Pending
         return ScriptDirectory.from_config(project.config)
 
     @functools.cache
+    def replayed() -> Replayed:
+        return replay_branch(scripts(), project.branch, keys, project.metadata)
+
     def current() -> Dataset:
-        return replay(scripts(), project.branch, keys)
+        return replayed().state
 
     loaded = load_seeddata(
         project.seeddata,
@@ -95,7 +109,7 @@ def pending_changes(project: SeedsProject, branch: str | None = None) -> Pending
         previous=lambda: previous_state(project, scripts(), current()),
     )
     desired = loaded.own_rows()
-    changes = diff(desired, current(), keys)
+    changes = _naming_every_field(diff(desired, current(), keys), project.spec)
     return Pending(
         changes,
         desired,
@@ -106,7 +120,25 @@ def pending_changes(project: SeedsProject, branch: str | None = None) -> Pending
         scripts(),
         loaded.text_edits,
         loaded.renames,
+        replayed().losses,
     )
+
+
+def _naming_every_field(changes: ChangeSet, spec: SeedSpec) -> ChangeSet:
+    """``changes`` with every inserted row naming each column its file writes, a field left
+    out as null: a data revision writes exactly the columns it names (see
+    ``apply.shapes``), so that a default the table gets later never stands in for a null
+    that ``seeddata/`` meant."""
+    for table, table_changes in changes.tables.items():
+        rows = spec.row_spec(table)
+        if rows is None or not table_changes.inserts:
+            continue
+        columns = [kind.column for kind in rows.fields.values() if not isinstance(kind, Links)]
+        table_changes.inserts = [
+            row if all(c in row for c in columns) else dict.fromkeys(columns) | row
+            for row in table_changes.inserts
+        ]
+    return changes
 
 
 def previous_state(
@@ -115,11 +147,11 @@ def previous_state(
     """What the data revisions produce for ``project``'s branch (``own``, when replayed
     already) together with the branch it builds on: the state ``seeddata/`` was edited from."""
     keys = primary_keys(project.metadata, project.spec.tables())
-    state = replay(scripts, project.branch, keys) if own is None else own
+    state = replay(scripts, project.branch, keys, project.metadata) if own is None else own
     if not project.base_seeddata:
         return state
     base = SeedsProject.from_config(project.config)
-    merged = replay(scripts, base.branch, keys)
+    merged = replay(scripts, base.branch, keys, project.metadata)
     for table, rows in state.items():
         merged[table] = {**merged.get(table, {}), **rows}
     return merged
@@ -141,9 +173,7 @@ def autogenerate(
     scripts = pending.scripts
     existing = data_revisions(scripts, branch)
     down_revision = existing[-1][0].revision if existing else None
-    depends_on = None
-    if down_revision is None and project.depends_on:
-        depends_on = _revision_id(scripts, project.depends_on)
+    depends_on = _depends_on(scripts, project, down_revision)
     revision = revision or new_revision_id()
     created = datetime.datetime.now(datetime.UTC)
     path = Path(scripts._rev_path(str(project.versions), revision, message, created))
@@ -241,6 +271,24 @@ class _RevisionIds:
         return highest
 
 
+def _depends_on(
+    scripts: ScriptDirectory, project: SeedsProject, down_revision: str | None
+) -> tuple[str, ...]:
+    """What a new data revision depends on: the schema it was written for, every schema
+    head (and, for a branch's first revision, what ``[seeds] depends_on`` names), save
+    those its down revision builds on already. So ``alembic upgrade seeds@head`` alone
+    never runs it before the schema revisions it needs."""
+    wanted: list[str] = []
+    if down_revision is None and project.depends_on:
+        wanted.append(_revision_id(scripts, project.depends_on))
+    below: set[str] = set()
+    for start in [down_revision, *wanted]:
+        if start is not None:
+            below |= {script.revision for script in scripts.iterate_revisions(start, "base")}
+    wanted += [head for head in schema_heads(scripts) if head not in below]
+    return tuple(dict.fromkeys(wanted))
+
+
 def _revision_id(scripts: ScriptDirectory, name: str) -> str:
     try:
         script = scripts.get_revision(name)
@@ -261,7 +309,7 @@ def render_revision(
     revision: str,
     down_revision: str | None,
     branch_labels: tuple[str, ...] | None,
-    depends_on: str | None,
+    depends_on: tuple[str, ...],
     create_date: datetime.datetime,
     changes: ChangeSet,
     sidecar: str | None,
@@ -278,7 +326,7 @@ def render_revision(
         down_revision=down_revision,
         literal=literal,
         branch_labels=branch_labels,
-        depends_on=depends_on,
+        depends_on=depends_on[0] if len(depends_on) == 1 else (depends_on or None),
         create_date=create_date.strftime("%Y-%m-%d %H:%M:%S UTC"),
         summary=[escape(line) for line in summary_lines(changes)],
         sidecar=sidecar,

@@ -18,7 +18,8 @@
 
 - ``configure_options()``: each revision in its own transaction with its version stamp; the
   metadata the data revisions need; the log of applied data revisions as part of the
-  schema (so that autogenerate never drops it).
+  schema (so that autogenerate never drops it); a new schema revision that changes what
+  data revisions wrote depends on them.
 - ``connect()``: the session's timeouts, the migration lock (PostgreSQL: one advisory lock
   for every run, schema and data alike), failures as one ``FAILED:`` line, and a final
   check that the database, read on a new connection, is at the heads the run believes.
@@ -109,6 +110,10 @@ class SeedsEnvironment:
             # A failed revision leaves the database at the one before it, not at the start
             # of the run; and the version stamp commits with the revision's work.
             "transaction_per_migration": True,
+            # A new schema revision that drops, renames or makes NOT NULL what data
+            # revisions wrote depends on them (a project with a hook of its own calls
+            # this one from it).
+            "process_revision_directives": self.process_revision_directives,
         }
         steps = _command_steps()
         if steps is not None:
@@ -116,6 +121,18 @@ class SeedsEnvironment:
         if context.is_offline_mode():
             options["output_buffer"] = PipeOutput(self.config.output_buffer or sys.stdout)
         return options
+
+    @staticmethod
+    def process_revision_directives(
+        context: MigrationContext, revision: Any, directives: list[Any]
+    ) -> None:
+        """Alembic's hook for ``alembic revision --autogenerate``: a schema revision that
+        changes columns or tables data revisions wrote gets the data heads in its
+        ``depends_on``."""
+        # Imported here: only `alembic revision` needs replay, every other run starts faster.
+        from alembic_seeds.migration.schema_revisions import depend_on_data  # noqa: PLC0415
+
+        depend_on_data(context, revision, directives)
 
     def engine(self) -> Engine:
         """An engine for ``url`` whose connections start with the run's timeouts."""

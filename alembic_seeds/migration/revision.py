@@ -24,6 +24,7 @@ from alembic_seeds.apply.dialect import impl_for
 from alembic_seeds.apply.engine import DriftPolicy, apply_changes
 from alembic_seeds.apply.limits import index_limit_failure
 from alembic_seeds.apply.offline import compile_offline, offline_statements
+from alembic_seeds.apply.shapes import TableShape, shape_of, tables_at, unknown_to
 from alembic_seeds.changes.changeset import ChangeSet, from_document
 from alembic_seeds.changes.sidecar import read_sidecar
 from alembic_seeds.errors import ApplyError
@@ -162,11 +163,34 @@ def render_offline(
     """
     impl = impl_for(migration.dialect)
     terminator = migration.impl.command_terminator
+    tables = offline_tables(migration, metadata, changes, revision)
     statements = [
-        *offline_statements(metadata, changes, impl),
+        *offline_statements(tables, changes, impl),
         log_insert(
             revision=revision, direction=direction, checksum=checksum, counts=changes.counts()
         ),
     ]
     for statement in statements:
         migration.impl.static_output(compile_offline(statement, impl) + terminator)
+
+
+def offline_tables(
+    migration: MigrationContext, metadata: sa.MetaData, changes: ChangeSet, revision: str
+) -> sa.MetaData:
+    """The tables offline SQL of ``revision`` writes into, as they are at its point of the
+    history: the models, unless the change set names a table or column they lack (one that
+    a later schema revision drops or renames); then as the schema revisions below it make
+    them, recorded with the run's dialect."""
+    unknown = unknown_to(metadata, changes)
+    if not unknown:
+        return metadata
+    shapes: dict[str, TableShape | None] = {
+        name: shape_of(table) for name, table in metadata.tables.items()
+    }
+    if migration.script is not None:
+        # Imported here: replay imports this module (DataRevision).
+        from alembic_seeds.migration.replay import shapes_at  # noqa: PLC0415
+
+        recorded = shapes_at(migration.script, revision, migration.dialect.name)
+        shapes.update({name: recorded.get(name) for name in unknown})
+    return tables_at(metadata, changes, shapes)

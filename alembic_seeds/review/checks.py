@@ -14,7 +14,7 @@ a SQLite file that does not exist is reported instead of created.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -43,7 +43,7 @@ from alembic_seeds.migration.log import LOG_TABLE, LogEntry, entries
 from alembic_seeds.migration.replay import (
     DataScript,
     data_revisions_under,
-    replay_revisions,
+    replay_under,
     writers,
 )
 from alembic_seeds.review.render import first_line
@@ -117,10 +117,21 @@ def applied_data_revisions(scripts: ScriptDirectory, heads: tuple[str, ...]) -> 
         ) from None
 
 
-def read_seeded(connection: Connection, project: SeedsProject) -> Dataset:
-    """Every row of the seeded tables; a missing table is an error naming it."""
-    tables = project.spec.tables()
+def read_seeded(
+    connection: Connection, project: SeedsProject, required: Collection[str] | None = None
+) -> Dataset:
+    """Every row of the seeded tables; a missing table is an error naming it.
+
+    With ``required``, only those tables must be there (the ones the history has at the
+    database's point); another seeded table it lacks (a schema revision the database has
+    not applied yet creates it) is left out.
+    """
     inspector = sa.inspect(connection)
+    tables = [
+        table
+        for table in project.spec.tables()
+        if required is None or table in required or inspector.has_table(table)
+    ]
     missing = [table for table in tables if not inspector.has_table(table)]
     if missing:
         tables_word = "tables" if len(missing) > 1 else "table"
@@ -199,10 +210,21 @@ class Drift:
         return self.writers.get((table, key))
 
 
-def drift(connection: Connection, project: SeedsProject, applied: list[DataScript]) -> Drift:
+def drift(
+    connection: Connection,
+    project: SeedsProject,
+    scripts: ScriptDirectory,
+    heads: tuple[str, ...],
+    applied: list[DataScript],
+) -> Drift:
+    """The database at ``heads`` against what its history (``applied``: its data revisions)
+    produces, replayed offline with the schema revisions in between."""
     keys = primary_keys(project.metadata, project.spec.tables())
-    expected = replay_revisions(applied, keys)
-    database = read_seeded(connection, project)
+    replayed = replay_under(scripts, heads, keys)
+    expected = replayed.state
+    # Where the schema revisions make every table, only those of the database's point of
+    # the history must be there.
+    database = read_seeded(connection, project, replayed.tables or None)
     return Drift(diff(expected, database, keys), expected, database, keys, writers(applied, keys))
 
 
@@ -249,7 +271,7 @@ def check_database(project: SeedsProject, url: str) -> DatabaseCheck:
             pending=[script.revision for script, _ in every if script.revision not in applied_ids],
         )
         try:
-            result.drift = drift(connection, project, applied)
+            result.drift = drift(connection, project, scripts, heads, applied)
         except ChangeSetError as error:
             result.replay_error = str(error)
     return result

@@ -1,16 +1,19 @@
 """Data test: the live schema revisions, against the models and the service's contract.
 
-The original service reads the seeded database unchanged, so its names are a contract. Every
-test runs on a fresh SQLite file and on a fresh PostgreSQL database (the ``db_url`` fixture:
-under ``CI`` a missing PostgreSQL fails, it never skips). The expected names below are
-written out from the contract, not derived from the models, so that a slip in the models
-cannot hide itself.
+The original service reads the seeded database unchanged, so its names are a contract: the
+schema it was run against, and what its later versions read besides (a degree's faculty,
+boolean answers, the question type "boolean"). Every test runs on a fresh SQLite file and
+on a fresh PostgreSQL database (the ``db_url`` fixture: under ``CI`` a missing PostgreSQL
+fails, it never skips). The expected names below are written out from the contract, not
+derived from the models, so that a slip in the models cannot hide itself.
 """
 
 from __future__ import annotations
 
 import functools
+import io
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -18,10 +21,12 @@ from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.migration import MigrationContext
+from alembic.util import CommandError
 from sqlalchemy.engine import Engine
 
 from alembic_seeds.migration.environment import make_engine
 from tests.live_project import LiveProject, live_root
+from tests.small_projects import run_sql
 
 pytestmark = pytest.mark.data
 
@@ -32,7 +37,8 @@ COLUMNS: dict[str, list[str]] = {
     "University": ["id", "translationId"],
     "Faculty": ["id", "descriptionId", "translationId", "universityId"],
     "Discipline": ["id", "translationId", "facultyId"],
-    "Degree": ["id", "translationId", "universityId"],
+    # facultyId: the service's later schema.
+    "Degree": ["id", "translationId", "universityId", "facultyId"],
     "Course": ["id", "translationId", "universityId", "publishedAt", "blockId"],
     "Block": ["id"],
     "BlockRelationship": ["id", "prerequisiteId", "postrequisiteId"],
@@ -44,6 +50,8 @@ COLUMNS: dict[str, list[str]] = {
     "SelectAnswer": ["id", "isCorrect", "translationId", "answerId"],
     "NumberAnswer": ["id", "value", "answerId"],
     "UnitAnswer": ["id", "value", "unit", "answerId"],
+    # The service's later schema.
+    "BooleanAnswer": ["id", "value", "answerId"],
     "LearningResource": [
         "id",
         "language",
@@ -63,6 +71,7 @@ NULLABLE = {
     ("Course", "publishedAt"),
     ("Discipline", "facultyId"),
     ("LearningResource", "suggestedBy"),
+    ("Degree", "facultyId"),
 }
 
 # (table, column) -> referenced table; the referenced column is always "id".
@@ -75,6 +84,7 @@ FOREIGN_KEYS: dict[tuple[str, str], str] = {
     ("Discipline", "facultyId"): "Faculty",
     ("Degree", "translationId"): "Translation",
     ("Degree", "universityId"): "University",
+    ("Degree", "facultyId"): "Faculty",
     ("Course", "translationId"): "Translation",
     ("Course", "universityId"): "University",
     ("Course", "blockId"): "Block",
@@ -91,6 +101,7 @@ FOREIGN_KEYS: dict[tuple[str, str], str] = {
     ("SelectAnswer", "answerId"): "Answer",
     ("NumberAnswer", "answerId"): "Answer",
     ("UnitAnswer", "answerId"): "Answer",
+    ("BooleanAnswer", "answerId"): "Answer",
     ("LearningResource", "moduleId"): "Module",
     ("_CourseToDegree", "A"): "Course",
     ("_CourseToDegree", "B"): "Degree",
@@ -119,10 +130,15 @@ UNIQUES: dict[str, tuple[str, tuple[str, ...]]] = {
     "NumberAnswer_answerId_key": ("NumberAnswer", ("answerId",)),
     "UnitAnswer_answerId_key": ("UnitAnswer", ("answerId",)),
 }
+# Unique indexes (not constraints): the later schema's one-to-one boolean answer.
+UNIQUE_INDEXES: dict[str, tuple[str, list[str]]] = {
+    "BooleanAnswer_answerId_key": ("BooleanAnswer", ["answerId"]),
+}
 
 ENUMS: dict[str, list[str]] = {
     "RelationshipMetadataKey": ["REASON", "TYPE", "DESCRIPTION"],
-    "QuestionType": ["selection", "value", "void"],
+    # "boolean": the service's later schema, declared between "value" and "void".
+    "QuestionType": ["selection", "value", "boolean", "void"],
     "QuestionValidationStatus": ["ai_generated", "in_manual_review", "approved", "rejected"],
     "Units": ["meter", "kilogram", "second", "ampere", "kelvin", "mole", "candela"],
     "LearningResourceType": ["video"],
@@ -139,7 +155,7 @@ ENUM_COLUMNS: dict[tuple[str, str], str] = {
 def expected_delete_rule(table: str, column: str) -> str:
     if table in JOIN_TABLES:
         return "CASCADE"
-    if (table, column) == ("Discipline", "facultyId"):
+    if (table, column) in (("Discipline", "facultyId"), ("Degree", "facultyId")):
         return "SET NULL"
     return "RESTRICT"
 
@@ -276,14 +292,18 @@ def assert_structure(engine: Engine) -> None:
     }
     assert found_uniques == UNIQUES
 
-    # Indexes that are not just the backing of a constraint: exactly the join tables' "B".
+    # Indexes that are not just the backing of a constraint: exactly the join tables' "B"
+    # and the unique indexes.
     found_indexes = {
-        index["name"]: (table, index["column_names"], index["unique"])
+        index["name"]: (table, index["column_names"], bool(index["unique"]))
         for table in COLUMNS
         for index in inspector.get_indexes(table)
         if not index.get("duplicates_constraint")
     }
-    assert found_indexes == {f"{table}_B_index": (table, ["B"], False) for table in JOIN_TABLES}
+    assert found_indexes == {
+        **{f"{table}_B_index": (table, ["B"], False) for table in JOIN_TABLES},
+        **{name: (table, columns, True) for name, (table, columns) in UNIQUE_INDEXES.items()},
+    }
 
 
 @postgresql_only
@@ -308,6 +328,7 @@ def test_postgresql_types_enums_and_defaults(migrated: Engine) -> None:
             ("Course", "publishedAt"): "timestamp without time zone",
             ("QuestionPart", "order"): "integer",
             ("SelectAnswer", "isCorrect"): "boolean",
+            ("BooleanAnswer", "value"): "boolean",
             ("NumberAnswer", "value"): "double precision",
             ("UnitAnswer", "value"): "double precision",
             ("LearningResource", "relevance"): "double precision",
@@ -362,24 +383,110 @@ def test_postgresql_row_can_be_rekeyed_with_deferred_constraints(migrated: Engin
 
 
 def test_enum_columns_reject_unknown_labels(migrated: Engine) -> None:
-    # A native enum on PostgreSQL, a CHECK constraint on SQLite: both refuse a stray label.
+    # A native enum on PostgreSQL, a CHECK constraint on SQLite: both refuse a stray label,
+    # and take every label of the type, the later schema's "boolean" too.
     with migrated.begin() as connection:
         connection.execute(sa.text("INSERT INTO \"Translation\" VALUES ('t', 'Q', 'ש')"))
-        connection.execute(
-            sa.text(
-                "INSERT INTO \"Question\" (id, \"translationId\", type) VALUES ('q', 't', 'void')"
+        for number, label in enumerate(ENUMS["QuestionType"]):
+            connection.execute(
+                sa.text(
+                    'INSERT INTO "Question" (id, "translationId", type) VALUES (:id, \'t\', :label)'
+                ),
+                {"id": f"q{number}", "label": label},
             )
-        )
     bad = sa.text(
-        "INSERT INTO \"Question\" (id, \"translationId\", type) VALUES ('q2', 't', 'boolean')"
+        "INSERT INTO \"Question\" (id, \"translationId\", type) VALUES ('q9', 't', 'essay')"
     )
     with pytest.raises(sa.exc.DBAPIError), migrated.begin() as connection:
         connection.execute(bad)
     with migrated.connect() as connection:
         status = connection.execute(
-            sa.text('SELECT "validationStatus" FROM "Question" WHERE id = \'q\'')
+            sa.text('SELECT "validationStatus" FROM "Question" WHERE id = \'q0\'')
         ).scalar()
     assert status == "ai_generated"
+
+
+def test_a_question_type_label_in_use_stays(alembic_cfg: Config, migrated: Engine) -> None:
+    """Going down the schema branch, the label "boolean" cannot go while a question has it
+    (on PostgreSQL a check in the revision, on SQLite the CHECK of the rebuilt table), the
+    failed step leaves everything as it was, and once no question has it, it goes."""
+    with migrated.begin() as connection:
+        connection.execute(sa.text("INSERT INTO \"Translation\" VALUES ('t', 'Q', 'ש')"))
+        connection.execute(
+            sa.text(
+                'INSERT INTO "Question" (id, "translationId", type)'
+                " VALUES ('q', 't', 'boolean')"
+            )
+        )
+    refused = None
+    while refused is None and accepts_label(migrated, "boolean"):
+        try:
+            command.downgrade(alembic_cfg, "schema@-1")
+        except (CommandError, sa.exc.DBAPIError) as error:
+            refused = str(error)
+    assert refused is not None and "QuestionType" in refused
+    assert accepts_label(migrated, "boolean")
+    assert not [t for t in sa.inspect(migrated).get_table_names() if t.startswith("_alembic_tmp")]
+    with migrated.connect() as connection:
+        assert connection.execute(sa.text('SELECT type FROM "Question"')).scalar() == "boolean"
+    with migrated.begin() as connection:
+        connection.execute(sa.text("DELETE FROM \"Question\" WHERE id = 'q'"))
+    command.downgrade(alembic_cfg, "schema@-1")
+    assert not accepts_label(migrated, "boolean")
+    command.upgrade(alembic_cfg, "schema@head")
+    command.check(alembic_cfg)
+
+
+def accepts_label(engine: Engine, label: str) -> bool:
+    """Whether a question of type ``label`` can be written (nothing is kept)."""
+    with engine.connect() as connection:
+        transaction = connection.begin()
+        try:
+            connection.execute(sa.text("INSERT INTO \"Translation\" VALUES ('probe', 'P', 'פ')"))
+            connection.execute(
+                sa.text(
+                    'INSERT INTO "Question" (id, "translationId", type)'
+                    " VALUES ('probe', 'probe', :label)"
+                ),
+                {"label": label},
+            )
+        except sa.exc.DBAPIError:
+            return False
+        finally:
+            transaction.rollback()
+    return True
+
+
+def test_schema_with_sql_up_and_down(alembic_cfg: Config, engine: Engine, tmp_path: Path) -> None:
+    """``alembic upgrade --sql`` from empty, run with psql or sqlite3, gives the contract's
+    schema (a label added to an enum type included); ``downgrade --sql`` back to base leaves
+    nothing."""
+    output = io.StringIO()
+    alembic_cfg.output_buffer = output
+    command.upgrade(alembic_cfg, "schema@head", sql=True)
+    run_sql(
+        str(engine.url.render_as_string(hide_password=False)),
+        output.getvalue(),
+        tmp_path / "up.sql",
+    )
+    assert_structure(engine)
+    with engine.connect() as connection:
+        head = MigrationContext.configure(connection).get_current_heads()
+        if engine.dialect.name == "postgresql":
+            assert postgres_enums(connection)["QuestionType"] == ENUMS["QuestionType"]
+    assert accepts_label(engine, "boolean")
+    output.seek(0)
+    output.truncate()
+    command.downgrade(alembic_cfg, f"{head[0]}:base", sql=True)
+    run_sql(
+        str(engine.url.render_as_string(hide_password=False)),
+        output.getvalue(),
+        tmp_path / "down.sql",
+    )
+    assert set(sa.inspect(engine).get_table_names()) == {"alembic_version"}
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as connection:
+            assert postgres_enums(connection) == {}
 
 
 def postgres_enums(connection: sa.Connection) -> dict[str, list[str]]:

@@ -9,9 +9,12 @@ no lock, no settings, the driver's own words. Supporting another database (MySQL
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+from collections.abc import Iterator
 from typing import Any
 
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Connection, Engine
 
 from alembic_seeds.migration.lock import MigrationLock
@@ -42,6 +45,11 @@ class Dialect:
     def connect_hint(self, message: str) -> str | None:
         """What to do about a failed connection (``message``: the driver's first line)."""
         return None
+
+    @contextlib.contextmanager
+    def rebuilding(self, context: MigrationContext) -> Iterator[None]:
+        """Around a schema revision's rebuild of a table that other tables refer to."""
+        yield
 
 
 def dialect_for(name: str) -> Dialect:

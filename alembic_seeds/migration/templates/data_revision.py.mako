@@ -22,7 +22,7 @@ from alembic_seeds import DataRevision
 revision: str = ${literal(revision)}
 down_revision: str | None = ${literal(down_revision)}
 branch_labels: tuple[str, ...] | None = ${literal(branch_labels)}
-depends_on: str | None = ${literal(depends_on)}
+depends_on: str | tuple[str, ...] | None = ${literal(depends_on)}
 
 % if sidecar:
 # The change set is large: it lives in the sidecar file, one change per line.

@@ -1,0 +1,27 @@
+"""drop book.shelf_code, once a data revision emptied it
+
+Revision ID: 5c0000000004
+Revises: 5c0000000003
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "5c0000000004"
+down_revision: str | Sequence[str] | None = "5c0000000003"
+branch_labels: str | Sequence[str] | None = None
+# The data revision that emptied the column comes first: going down, the column comes back
+# empty and that revision's downgrade puts the values back.
+depends_on: str | Sequence[str] | None = "da0000000004"
+
+
+def upgrade() -> None:
+    op.drop_column("book", "shelf_code")
+
+
+def downgrade() -> None:
+    op.add_column("book", sa.Column("shelf_code", sa.Text, nullable=True))
