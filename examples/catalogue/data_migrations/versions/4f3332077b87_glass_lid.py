@@ -18,7 +18,7 @@ from alembic_seeds import DataRevision
 revision: str = "4f3332077b87"
 down_revision: str | None = "9176ffdf433b"
 branch_labels: tuple[str, ...] | None = None
-depends_on: str | None = None
+depends_on: str | tuple[str, ...] | None = None
 
 # One changed row per line under its label: `fmt: off` keeps formatters from re-wrapping rows.
 # fmt: off

@@ -20,7 +20,7 @@ from alembic_seeds import DataRevision
 revision: str = "9176ffdf433b"
 down_revision: str | None = None
 branch_labels: tuple[str, ...] | None = ("seeds",)
-depends_on: str | None = "172fd90ae5aa"
+depends_on: str | tuple[str, ...] | None = "172fd90ae5aa"
 
 # One changed row per line under its label: `fmt: off` keeps formatters from re-wrapping rows.
 # fmt: off
