@@ -122,7 +122,12 @@ def validate(project: SeedsProject) -> Outcome:
     )
     total = sum(len(rows) for rows in loaded.rows.values())
     outcome = Outcome()
-    outcome.say(f"seeddata is valid: {total} rows in {len(loaded.rows)} tables")
+    # An environment branch's rows are judged on top of the default branch's: name both.
+    bases = ", ".join(_shown_folder(project, base) for base in project.base_seeddata)
+    valid = (
+        f"{_shown_folder(project, project.seeddata)} (on top of {bases})" if bases else "seeddata"
+    )
+    outcome.say(f"{valid} is valid: {total} rows in {len(loaded.rows)} tables")
     for edit in loaded.text_edits:
         outcome.say(edit.explain())
     for rename in loaded.renames:

@@ -9,10 +9,12 @@ import pytest
 from alembic import command
 from alembic.config import Config
 from alembic.script import ScriptDirectory
+from click.testing import CliRunner
 from frozen_lumina.models import metadata
 
 from alembic_seeds import commands
 from alembic_seeds.apply.snapshot import read_dataset
+from alembic_seeds.cli import main
 from alembic_seeds.errors import ConfigError
 from alembic_seeds.migration.autogenerate import autogenerate
 from alembic_seeds.migration.config import SeedsProject
@@ -136,3 +138,35 @@ def test_revision_of_a_branch_names_the_folder_it_wrote_ids_into(tmp_path: Path)
     assert again.lines == [
         "No changes in seeddata_dev/ that the revisions do not already hold; nothing written."
     ]
+
+
+def test_validate_of_a_branch_reads_its_folder_on_top_of_the_default_one(tmp_path: Path) -> None:
+    dev_project(tmp_path)
+    ini = str(tmp_path / "alembic.ini")
+    runner = CliRunner()
+
+    valid = runner.invoke(main, ["validate", "--branch", "dev", "-c", ini])
+    assert valid.exit_code == 0, valid.output
+    # The default branch's rows, plus the demo university, course, module, 2 blocks, 3 texts,
+    # the module's 2 course links and its prerequisite edge.
+    default = runner.invoke(main, ["validate", "-c", ini])
+    total = int(default.output.split(": ")[1].split()[0])
+    assert valid.output.startswith(
+        f"seeddata_dev/ (on top of seeddata/) is valid: {total + 11} rows in "
+    ), valid.output
+
+    # A mistake in the branch's folder is named by its own file and line.
+    modules = tmp_path / "seeddata_dev/curriculum/modules.jsonl"
+    modules.write_text(modules.read_text("utf-8").replace('"Binary Trees"', '"No Such Module"'))
+    broken = runner.invoke(main, ["validate", "--branch", "dev", "-c", ini])
+    assert broken.exit_code == 2
+    [problem, summary] = broken.output.splitlines()
+    assert problem.endswith(
+        "seeddata_dev/curriculum/modules.jsonl:1: missing-reference: parents:"
+        " no Module named 'No Such Module'"
+    ), problem
+    assert summary == "1 problem(s) in seed data; nothing written"
+
+    unknown = runner.invoke(main, ["validate", "--branch", "qa", "-c", ini])
+    assert unknown.exit_code != 0
+    assert "no [seeds.qa] section" in unknown.output

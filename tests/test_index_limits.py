@@ -126,6 +126,11 @@ def test_a_translation_too_large_to_index_is_a_validation_problem(tmp_path: Path
         "this entry takes 1000016; MySQL/MariaDB (InnoDB) holds at most 3072 bytes, this "
         "entry takes 1000006); shorten the value, or index less of it",
     ]
+    # Autogenerate refuses the same rows, and writes no revision.
+    versions = sorted(project.versions.iterdir())
+    with pytest.raises(DatasetError, match="too-large-to-index"):
+        commands.revision(project, "texts too long to index")
+    assert sorted(project.versions.iterdir()) == versions
 
 
 def test_innodb_counts_text_bytes_and_length_prefixes() -> None:

@@ -361,10 +361,8 @@ def test_sql_is_the_same_for_both_wirings(tmp_path: Path) -> None:
         project = copy_project(tmp_path / wiring).wire(wiring)
         run = alembic_cli(project, url, "upgrade", "heads", "--sql")
         assert run.returncode == 0, run.explain()
-        # The log rows carry the moment the SQL was written.
-        printed[wiring] = re.sub(
-            r"'\d{4}-\d\d-\d\d \d\d:\d\d:[\d.]+\+00:00'", "'<when>'", run.stdout
-        )
+        # The log rows take the database's clock as the SQL runs: no moment is printed.
+        printed[wiring] = run.stdout
     one_liner, own = (printed[wiring] for wiring in WIRINGS)
     assert one_liner == own
     assert one_liner.count('INSERT INTO "Translation"') > 100

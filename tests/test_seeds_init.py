@@ -364,7 +364,8 @@ def test_tables_revised_after_init_come_before_the_first_data_revision(bare: Pat
     result = seeds(bare, "revision", "--autogenerate", "-m", "first colours")
     assert result.exit_code == 0, result.output
     [data_revision] = (bare / "data_migrations" / "versions").glob("*.py")
-    assert f'depends_on: str | tuple[str, ...] | None = "{SCHEMA_REVISION}"' in data_revision.read_text("utf-8")
+    depends_on = f'depends_on: str | tuple[str, ...] | None = "{SCHEMA_REVISION}"'
+    assert depends_on in data_revision.read_text("utf-8")
     url = f"sqlite:///{bare / 'empty.db'}"
     upgraded = alembic(bare, "upgrade", "heads", url=url)
     assert upgraded.returncode == 0, upgraded.stderr

@@ -75,7 +75,11 @@ def test_offline_sql_of_a_tree_runs_with_the_client_and_equals_online(
             else entry.applied_at
         )
         assert printed <= applied <= ran, (printed, applied, ran)
-        assert entry.duration_ms >= 0
+        # PostgreSQL measures the transaction's time as the SQL runs; SQLite cannot tell.
+        if tree.url.startswith("postgresql"):
+            assert entry.duration_ms > 0
+        else:
+            assert entry.duration_ms == 0
     online.upgrade("head")
     assert tree.content() == online.content()
     assert parents(tree)["node"]["a-leaf"] == "d-new"
