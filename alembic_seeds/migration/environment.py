@@ -63,7 +63,6 @@ from alembic_seeds.migration.failures import (
     understood,
 )
 from alembic_seeds.migration.lock import MigrationLock
-from alembic_seeds.migration.log import log_metadata
 from alembic_seeds.migration.output import PipeOutput
 from alembic_seeds.migration.timeouts import Timeouts
 
@@ -116,6 +115,9 @@ class SeedsEnvironment:
     @property
     def target_metadata(self) -> list[MetaData]:
         """The project's metadata and that of the log of applied data revisions."""
+        # Imported here: only autogenerate and data revisions need the log table's metadata.
+        from alembic_seeds.migration.log import log_metadata  # noqa: PLC0415
+
         return [self.metadata, log_metadata]
 
     def configure_options(self) -> dict[str, Any]:
