@@ -2,7 +2,8 @@
 
 1. ``alembic current`` (what every command pays to start) imports neither the apply engine,
    the change sets, the review nor the models, nor on SQLite the PostgreSQL driver; an
-   upgrade imports the apply engine, but neither review rendering nor autogenerate. Each is
+   upgrade imports the apply engine, but neither the seed data's reader, review rendering,
+   autogenerate nor (on SQLite) the PostgreSQL driver. Each is
    seen in the ``sys.modules`` of the Alembic command line run in a process of its own.
 2. A command that only reads (``alembic current``, ``alembic history``) takes no migration
    lock and writes nothing: it succeeds at once while another session holds the lock, which
@@ -58,8 +59,9 @@ NOT_FOR_CURRENT = (
 )
 #: The PostgreSQL driver and its pool: nothing on SQLite needs them.
 POSTGRESQL_DRIVER = ("psycopg", "psycopg_binary", "psycopg_pool")
-#: What an upgrade has no use for.
+#: What an upgrade has no use for (nor, on SQLite, for the PostgreSQL driver).
 NOT_FOR_UPGRADE = (
+    "alembic_seeds.dataset",
     "alembic_seeds.review",
     "alembic_seeds.commands",
     "alembic_seeds.migration.autogenerate",
@@ -123,7 +125,7 @@ def test_an_upgrade_imports_the_apply_engine_but_no_review_or_autogenerate(
 ) -> None:
     modules = modules_after(project, sqlite_url, "upgrade", "heads")
 
-    assert loaded(modules, NOT_FOR_UPGRADE) == []
+    assert loaded(modules, NOT_FOR_UPGRADE + POSTGRESQL_DRIVER) == []
     assert "alembic_seeds.apply.engine" in modules
     assert "frozen_lumina.models" in modules
     assert versions(sqlite_url)

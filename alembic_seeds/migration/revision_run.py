@@ -9,9 +9,9 @@ and the database driver are not what ``alembic current`` should pay for.
 from __future__ import annotations
 
 import logging
+import sys
 import time
 
-import psycopg
 import sqlalchemy as sa
 from alembic import context, op
 from alembic.runtime.migration import MigrationContext
@@ -19,7 +19,6 @@ from alembic.util import CommandError
 
 from alembic_seeds.apply.dialect import impl_for
 from alembic_seeds.apply.engine import DriftPolicy, apply_changes
-from alembic_seeds.apply.limits import index_limit_failure
 from alembic_seeds.apply.offline import compile_offline, offline_statements
 from alembic_seeds.apply.shapes import TableShape, shape_of, tables_at, unknown_to
 from alembic_seeds.changes.changeset import ChangeSet
@@ -63,7 +62,12 @@ def run_revision(revision: str, changes: ChangeSet, *, direction: str, checksum:
         # Alembic prints a CommandError as one FAILED message, without a traceback.
         message = str(error) if str(error).startswith(name) else f"{name}: {error}"
         raise CommandError(message) from error
-    except (sa.exc.DBAPIError, psycopg.Error) as error:
+    except Exception as error:
+        if not _database_error(error):
+            raise
+        # Imported here: it reads index sizes, only ever wanted when a write failed.
+        from alembic_seeds.apply.limits import index_limit_failure  # noqa: PLC0415
+
         too_large = index_limit_failure(error, metadata, changes)
         if too_large is None:
             raise
@@ -82,6 +86,16 @@ def run_revision(revision: str, changes: ChangeSet, *, direction: str, checksum:
         counts=report.counts(),
         duration_ms=duration_ms,
     )
+
+
+def _database_error(error: Exception) -> bool:
+    """An error of the database: SQLAlchemy's, or psycopg's own (COPY talks to the driver
+    directly). psycopg is looked up, not imported: when nothing loaded it (SQLite), nothing
+    raised its errors either, and an upgrade there does not pay for importing it."""
+    if isinstance(error, sa.exc.DBAPIError):
+        return True
+    psycopg = sys.modules.get("psycopg")
+    return psycopg is not None and isinstance(error, psycopg.Error)
 
 
 def drift_policy() -> DriftPolicy:
