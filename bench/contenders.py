@@ -249,15 +249,19 @@ def copy_rows(connection: psycopg.Connection, dataset: Dataset) -> None:
     with connection.cursor() as cursor:
         for name in _order(dataset):
             table = metadata.tables[name]
-            columns = [c.name for c in table.columns]
+            rows = dataset[name].values()
+            # The columns the rows have: one the data predates (Degree.facultyId, added by a
+            # later schema revision) takes its default, as the engine's insert leaves it.
+            present = {column for row in rows for column in row}
+            columns = [c.name for c in table.columns if c.name in present]
             statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
                 sql.Identifier(name), sql.SQL(", ").join(sql.Identifier(c) for c in columns)
             )
             with cursor.copy(statement) as copy:
                 # Text format: the server parses every value by its column's type, so the
                 # JSON values (ISO timestamps, numbers, enum labels) go as they are.
-                for row in dataset[name].values():
-                    copy.write_row([row[c] for c in columns])
+                for row in rows:
+                    copy.write_row([row.get(c) for c in columns])
 
 
 def copy_floor(server: Server, database: str, dataset: Dataset) -> float:

@@ -192,7 +192,7 @@ from alembic import context
 from sqlalchemy import create_engine, pool
 
 from alembic_seeds.migration.log import log_metadata
-from alembic_seeds.migration.revision import METADATA_ATTRIBUTE
+from alembic_seeds.migration.environment import METADATA_ATTRIBUTE
 from frozen_lumina.models import metadata
 
 fileConfig(context.config.config_file_name, disable_existing_loggers=False)

@@ -30,7 +30,7 @@ from alembic_seeds.apply.postgresql import PostgresqlImpl
 from alembic_seeds.apply.sqlite import SqliteImpl
 from alembic_seeds.apply.staging import staging_table
 from alembic_seeds.changes.changeset import ChangeSet, RowUpdate, TableChanges
-from alembic_seeds.migration.revision import render_offline
+from alembic_seeds.migration.revision_run import render_offline
 
 DIALECTS = ("postgresql", "sqlite")
 POSTGRESQL = make_url("postgresql+psycopg://").get_dialect()()

@@ -11,13 +11,15 @@ import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from alembic.config import Config
 
-from alembic_seeds.dataset.spec import SeedSpec
 from alembic_seeds.errors import ConfigError
+
+if TYPE_CHECKING:
+    from alembic_seeds.dataset.spec import SeedSpec
 
 SECTION = "seeds"
 
@@ -68,6 +70,9 @@ class SeedsProject:
             raise ConfigError(f"[{SECTION}] metadata = {option('metadata')} is not a MetaData")
         spec_target = option("spec", "")
         if spec_target:
+            # Imported here: an upgrade reads only [seeds] metadata (through import_target).
+            from alembic_seeds.dataset.spec import SeedSpec  # noqa: PLC0415
+
             spec = import_target(spec_target, config)
             if not isinstance(spec, SeedSpec):
                 raise ConfigError(f"[{SECTION}] spec = {spec_target} is not a SeedSpec")

@@ -80,14 +80,19 @@ class PostgreSQL(Dialect):
         }
         if (connection.dialect.server_version_info or (0,)) >= (14,):
             settings["client_connection_check_interval"] = str(CLIENT_CHECK_MS)
-        named = connection.execute(sa.text("SELECT current_setting('application_name')"))
-        if not named.scalar_one():
-            settings["application_name"] = APPLICATION_NAME
-        for name, value in settings.items():
-            # Session settings (is_local false): they hold for every revision's transaction.
-            connection.execute(
-                sa.text("SELECT set_config(:name, :value, false)"), {"name": name, "value": value}
+        # Session settings (is_local false): they hold for every revision's transaction. All
+        # in one statement, one round trip (every command pays it before it starts).
+        calls: list[sa.ColumnElement[Any]] = [
+            sa.func.set_config(name, value, False) for name, value in settings.items()
+        ]
+        # The application name only where the connection has none of its own.
+        own_name = sa.func.nullif(sa.func.current_setting("application_name"), "")
+        calls.append(
+            sa.func.set_config(
+                "application_name", sa.func.coalesce(own_name, APPLICATION_NAME), False
             )
+        )
+        connection.execute(sa.select(*calls))
         connection.commit()
 
     def describe_error(self, error: BaseException, timeouts: Timeouts) -> str | None:

@@ -6,7 +6,6 @@ from sqlalchemy import pool
 from alembic import context
 
 import alembic_seeds
-from catalogue.models import Base
 
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
@@ -17,14 +16,14 @@ config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):
     fileConfig(config.config_file_name)
 
-# The MetaData of the models: autogenerate compares the database with it, and data
-# revisions write the tables it describes.
-target_metadata = Base.metadata
-
 # alembic-seeds: the database (DATABASE_URL, else sqlalchemy.url), each revision in its own
 # transaction, the migration lock and timeouts, failures as one FAILED line, and a check
 # that the database really is where the run says it is.
-seeds = alembic_seeds.SeedsEnvironment(target_metadata)
+# The MetaData of the models is the one alembic.ini names ([seeds] metadata =
+# catalogue.models:Base.metadata): autogenerate compares the database with it, and data
+# revisions write the tables it describes. Only the commands that need it import it, so
+# that one that only reads (alembic current, alembic history) starts without the models.
+seeds = alembic_seeds.SeedsEnvironment()
 
 
 def run_migrations_offline() -> None:
