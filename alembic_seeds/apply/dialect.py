@@ -18,6 +18,7 @@ from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.schema import DropTable
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from alembic_seeds.apply.plan import Plan
@@ -59,6 +60,14 @@ class ApplyImpl:
         return None
 
     # -- online ------------------------------------------------------------------------
+
+    def check_tables(self, connection: Connection, plan: Plan) -> None:
+        """Raise an ``ApplyError`` where the tables as the database has them cannot take the
+        plan's rows exactly (before anything is staged or written)."""
+
+    def drop_staging(self, table: sa.Table) -> sa.Executable:
+        """The statement that drops a staging table inside the revision's transaction."""
+        return DropTable(table)
 
     def fill(self, connection: Connection, table: sa.Table, rows: Iterator[tuple[Any, ...]]) -> int:
         """Write ``rows`` (values in the order of ``table.columns``) in one bulk statement."""

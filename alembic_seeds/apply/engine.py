@@ -21,7 +21,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
-from sqlalchemy.schema import CreateTable, DropTable
+from sqlalchemy.schema import CreateTable
 
 from alembic_seeds.apply import checks, rows, skip, writes
 from alembic_seeds.apply.dialect import ApplyImpl, impl_for
@@ -102,16 +102,16 @@ class _Apply:
 
     def run(self) -> ApplyReport:
         started = time.perf_counter()
-        with _named(self.context):
-            # The tables as they are at this point of the history, which the models may
-            # not describe (a column a later schema revision drops).
-            with self._counted() as reading:
-                shapes = live_shapes(
-                    self.connection, self.metadata, unknown_to(self.metadata, self.changes)
-                )
+        # The tables as they are at this point of the history, which the models may not
+        # describe (a column a later schema revision drops).
+        with _named(self.context), self._counted() as reading:
+            shapes = live_shapes(
+                self.connection, self.metadata, unknown_to(self.metadata, self.changes)
+            )
             metadata = tables_at(self.metadata, self.changes, shapes)
             plan = build_plan(metadata, self.changes, self.impl.defers)
             preparation = self.impl.before_writes(plan)
+            self.impl.check_tables(self.connection, plan)
         reports = {table.name: TableReport(table.name) for table in plan.tables}
         empty = self._empty_tables(plan, reports)
         staged = [
@@ -126,7 +126,7 @@ class _Apply:
         self._write(plan, staged, preparation)
         for table in staged:
             for staging in table.stagings():
-                self._execute(table.report, DropTable(staging.table))
+                self._execute(table.report, self.impl.drop_staging(staging.table))
         return ApplyReport(
             tables=[table.report for table in staged],
             mismatches=[m for table in staged for m in table.mismatches],

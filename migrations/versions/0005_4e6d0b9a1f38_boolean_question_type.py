@@ -23,8 +23,14 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import mysql
 
 import alembic_seeds
+
+# Ids as the first schema revision declares them (VARCHAR in bytes on MySQL/MariaDB).
+ID = sa.Text().with_variant(
+    mysql.VARCHAR(191, charset="utf8mb4", collation="utf8mb4_nopad_bin"), "mysql"
+)
 
 revision: str = "4e6d0b9a1f38"
 down_revision: str | Sequence[str] | None = "b8f3a5c2d917"
@@ -80,14 +86,14 @@ def _question(labels: tuple[str, ...]) -> sa.Table:
     return sa.Table(
         "Question",
         sa.MetaData(),
-        sa.Column("id", sa.Text, nullable=False),
+        sa.Column("id", ID, nullable=False),
         sa.Column(
             "validationStatus",
             _enum("QuestionValidationStatus", STATUS),
             nullable=False,
             server_default="ai_generated",
         ),
-        sa.Column("translationId", sa.Text, nullable=False),
+        sa.Column("translationId", ID, nullable=False),
         sa.Column("type", _enum("QuestionType", labels), nullable=False),
         sa.PrimaryKeyConstraint("id", name="Question_pkey"),
         sa.ForeignKeyConstraint(

@@ -1,0 +1,48 @@
+"""MySQL and MariaDB: staging tables filled by one multi-row INSERT (the driver's executemany),
+temporary tables dropped as temporary ones (a plain DROP TABLE would commit the revision's
+transaction), and key columns that must compare by their bytes checked before anything is
+written.
+
+InnoDB checks unique and foreign keys row by row and has no deferrable constraints: the plan
+parks rows around every collision (``apply.plan``), and a delete that can do neither is
+refused before the first write. Explicit keys move AUTO_INCREMENT by themselves, so no
+sequence needs moving.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from alembic_seeds.apply.collations import check_byte_keys
+from alembic_seeds.apply.dialect import ApplyImpl
+from alembic_seeds.apply.plan import Plan
+
+#: ER_LOCK_WAIT_TIMEOUT: innodb_lock_wait_timeout (a row) or lock_wait_timeout (a table) expired.
+LOCK_WAIT_TIMEOUT = 1205
+
+
+class MysqlImpl(ApplyImpl):
+    __dialect__ = "mysql"
+
+    def check_tables(self, connection: Connection, plan: Plan) -> None:
+        check_byte_keys(connection, plan)
+
+    def drop_staging(self, table: sa.Table) -> sa.Executable:
+        # DROP TABLE commits the transaction it runs in; DROP TEMPORARY TABLE does not.
+        return sa.text(
+            f"DROP TEMPORARY TABLE {self.dialect.identifier_preparer.format_table(table)}"
+        )
+
+    def is_lock_timeout(self, error: BaseException) -> bool:
+        original: Any = getattr(error, "orig", error)
+        arguments: tuple[Any, ...] = tuple(getattr(original, "args", ()))
+        return bool(arguments) and arguments[0] == LOCK_WAIT_TIMEOUT
+
+
+class MariadbImpl(MysqlImpl):
+    """A ``mariadb://`` URL: the same server family, the same implementation."""
+
+    __dialect__ = "mariadb"
