@@ -33,9 +33,11 @@ from pathlib import Path
 from typing import NoReturn
 
 import pytest
+import sqlalchemy as sa
 from alembic.config import Config
 from sqlalchemy import create_engine, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.dialects import mysql
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.pool import NullPool
 
 from alembic_seeds.migration.environment import make_engine
@@ -57,6 +59,12 @@ _SQLALCHEMY_DRIVER = "postgresql+psycopg"
 MYSQL_URL_ENV = "SEEDS_TEST_MYSQL_URL"
 _MYSQL_DRIVER = "mysql+pymysql"
 _counter = itertools.count(1)
+
+#: Text for the tables the tests define: VARCHAR in utf8mb4 compared by bytes on MySQL (a key
+#: cannot be on TEXT there, and the default collations merge ids that differ in case).
+TEXT = sa.Text().with_variant(
+    mysql.VARCHAR(191, charset="utf8mb4", collation="utf8mb4_nopad_bin"), "mysql"
+)
 
 
 # --- Where PostgreSQL comes from ---------------------------------------------------------
@@ -278,6 +286,26 @@ def sqlite_file_url(path: Path) -> str:
 def engine_for(url: str) -> Engine:
     """An engine as the project makes them: no pool; on SQLite, foreign keys enforced."""
     return make_engine(url)
+
+
+@contextmanager
+def by_hand(url: str) -> Iterator[Connection]:
+    """A connection for statements written by hand in the tests, committed at the end.
+
+    They quote names the standard way ("Translation"); MySQL reads that as a string unless
+    its session has ANSI_QUOTES, so there it gets it (only this connection, never the
+    project's own).
+    """
+    engine = engine_for(url)
+    try:
+        with engine.begin() as connection:
+            if connection.dialect.name in ("mysql", "mariadb"):
+                connection.execute(
+                    text("SET SESSION sql_mode = CONCAT(@@sql_mode, ',ANSI_QUOTES')")
+                )
+            yield connection
+    finally:
+        engine.dispose()
 
 
 def alembic_config(project_root: Path = LUMINA) -> Config:

@@ -72,7 +72,7 @@ from alembic_seeds.migration.autogenerate import autogenerate
 from alembic_seeds.migration.config import SeedsProject
 from alembic_seeds.migration.dialects.postgresql import LOCK_KEY, AdvisoryLock
 from lumina.seeds import SPEC as LIVE_SPEC
-from tests.databases import engine_for, temporary_database
+from tests.databases import TEXT, engine_for, temporary_database
 from tests.datasets import scaled
 from tests.deploy_helpers import (
     FIRST_DATA_REVISION,
@@ -1187,18 +1187,18 @@ def hostile_metadata() -> tuple[sa.MetaData, sa.Table, sa.Table]:
     parent = sa.Table(
         HOSTILE_PARENT,
         hostile,
-        sa.Column(c["key"], sa.Text, primary_key=True),
-        sa.Column(c["semicolon"], sa.Text),
-        sa.Column(c["injection"], sa.Text),
-        sa.Column(c["unicode"], sa.Text),
+        sa.Column(c["key"], TEXT, primary_key=True),
+        sa.Column(c["semicolon"], TEXT),
+        sa.Column(c["injection"], TEXT),
+        sa.Column(c["unicode"], TEXT),
         sa.Column(c["number"], sa.Float),
         sa.Column(c["colon"], sa.Boolean),
     )
     child = sa.Table(
         HOSTILE_CHILD,
         hostile,
-        sa.Column("id", sa.Text, primary_key=True),
-        sa.Column(c["long"], sa.Text, sa.ForeignKey(parent.c[c["key"]]), nullable=False),
+        sa.Column("id", TEXT, primary_key=True),
+        sa.Column(c["long"], TEXT, sa.ForeignKey(parent.c[c["key"]]), nullable=False),
     )
     sa.Table("victim", hostile, sa.Column("id", sa.Integer, primary_key=True))
     return hostile, parent, child
@@ -1227,7 +1227,7 @@ def test_percent_sign_in_a_column_name(
     table = sa.Table(
         "discounts",
         percent,
-        sa.Column("id", sa.Text, primary_key=True),
+        sa.Column("id", TEXT, primary_key=True),
         sa.Column("50% off", sa.Float),
     )
     engine = engine_for(url)
@@ -1381,7 +1381,7 @@ def test_hostile_identifiers_are_quoted_in_every_statement(
 
         # A name longer than PostgreSQL keeps: refused by SQLAlchemy before any SQL is sent
         # (SQLite has no limit and takes it).
-        too_long = sa.Table(TOO_LONG, sa.MetaData(), sa.Column("id", sa.Text, primary_key=True))
+        too_long = sa.Table(TOO_LONG, sa.MetaData(), sa.Column("id", TEXT, primary_key=True))
         with captured_statements(engine, monkeypatch) as sent:
             if engine.dialect.name == "postgresql":
                 with pytest.raises(sa.exc.IdentifierError, match="exceeds maximum length of 63"):

@@ -42,14 +42,14 @@ colour = sa.Table(
     "colour",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("name", sa.Text, nullable=False, unique=True),
+    sa.Column("name", TEXT, nullable=False, unique=True),
 )
 shade = sa.Table(
     "shade",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("colour_id", sa.Integer, sa.ForeignKey("colour.id"), nullable=False),
-    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("name", TEXT, nullable=False),
 )
 '''
 
@@ -72,13 +72,13 @@ def upgrade() -> None:
     op.create_table(
         "colour",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("name", sa.Text, nullable=False, unique=True),
+        sa.Column("name", TEXT, nullable=False, unique=True),
     )
     op.create_table(
         "shade",
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("colour_id", sa.Integer, sa.ForeignKey("colour.id"), nullable=False),
-        sa.Column("name", sa.Text, nullable=False),
+        sa.Column("name", TEXT, nullable=False),
     )
 
 

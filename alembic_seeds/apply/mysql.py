@@ -1,7 +1,8 @@
 """MySQL and MariaDB: staging tables filled by one multi-row INSERT (the driver's executemany),
 temporary tables dropped as temporary ones (a plain DROP TABLE would commit the revision's
 transaction), and key columns that must compare by their bytes checked before anything is
-written.
+written. Offline SQL spells a text with a carriage return as its bytes, which the client
+keeps as they are.
 
 InnoDB checks unique and foreign keys row by row and has no deferrable constraints: the plan
 parks rows around every collision (``apply.plan``), and a delete that can do neither is
@@ -35,6 +36,13 @@ class MysqlImpl(ApplyImpl):
         return sa.text(
             f"DROP TEMPORARY TABLE {self.dialect.identifier_preparer.format_table(table)}"
         )
+
+    def text_literal(self, value: str) -> str | None:
+        # The mysql/mariadb client drops a carriage return before a line break, inside a
+        # quoted text too: such a text goes as its UTF-8 bytes.
+        if "\r" not in value:
+            return None
+        return f"CONVERT(X'{value.encode('utf-8').hex()}' USING utf8mb4)"
 
     def is_lock_timeout(self, error: BaseException) -> bool:
         original: Any = getattr(error, "orig", error)
