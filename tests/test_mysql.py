@@ -22,12 +22,13 @@ from alembic_seeds.apply.engine import apply_changes
 from alembic_seeds.changes.changeset import ChangeSet, RowUpdate, TableChanges
 from alembic_seeds.errors import ApplyError, LockTimeout
 from alembic_seeds.migration.dialects.mysql import DIALECT, MAX_LOCK_NAME, lock_name
-from tests.databases import TEXT, alembic_config, engine_for
+from tests.databases import TEXT, alembic_config, engine_for, run_alembic
+from tests.scratch import versions_applied
 
 #: Distinct ids that a case-insensitive or PAD SPACE collation would take for one.
 DISTINCT_IDS = ("abc", "ABC", "abc ", "", " ")
 #: Texts that need utf8mb4 (and a carriage return, a tab, a backslash, quotes).
-TEXTS = ("שלום עולם", "∀x ∈ ℝ: x² ≥ 0", "🦉📚 emoji", "tab\tcr\r\nback\\slash '\"")
+TEXTS = ("שלום עולם", "∀x ∈ ℝ: x² ≥ 0", "🦉📚 emoji", "tab\tcr\r\nback\\slash '\"")  # noqa: RUF001
 
 
 @pytest.fixture
@@ -170,3 +171,24 @@ def test_lock_names_fit_get_lock_and_differ_per_database() -> None:
     assert len(lock_name(long)) <= MAX_LOCK_NAME
     assert lock_name(long) != lock_name(long[:-1] + "e")
     assert lock_name("a") != lock_name("b")
+
+
+def test_a_failed_schema_revision_says_what_it_leaves(mysql_url: str) -> None:
+    """MySQL commits each DDL statement: the tables created before the failure stay, and the
+    FAILED line says so rather than "nothing was written"."""
+    engine = engine_for(mysql_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(sa.text("CREATE TABLE University (id INT PRIMARY KEY)"))
+        done = run_alembic(["upgrade", "schema@head"], mysql_url)
+        assert done.returncode != 0
+        failed = [line for line in done.stderr.splitlines() if "e89b5885e764 (upgrade)" in line]
+        assert failed, done.stderr
+        assert "already exists" in failed[0]
+        assert "of a schema revision the DDL statements before the failure stay" in failed[0]
+        with engine.connect() as connection:
+            tables = set(sa.inspect(connection).get_table_names())
+        assert "Translation" in tables
+        assert "alembic_version" not in tables or versions_applied(mysql_url) == set()
+    finally:
+        engine.dispose()

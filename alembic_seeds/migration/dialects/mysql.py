@@ -72,6 +72,7 @@ class NamedLock(MigrationLock):
 class MySQL(Dialect):
     name = "mysql"
     lock = NamedLock()
+    transactional_ddl = False
 
     def connect_args(self, timeouts: Timeouts) -> dict[str, Any]:
         # Every text in utf8mb4 (PyMySQL's default, said aloud for other drivers' sake).
