@@ -33,9 +33,9 @@ import contextlib
 import logging
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from logging.config import fileConfig
-from typing import Any, overload
+from typing import Any
 
 import sqlalchemy as sa
 from alembic import context
@@ -65,47 +65,29 @@ from alembic_seeds.migration.failures import (
 from alembic_seeds.migration.lock import MigrationLock
 from alembic_seeds.migration.log import log_metadata
 from alembic_seeds.migration.output import PipeOutput
+from alembic_seeds.migration.revision import METADATA_ATTRIBUTE
 from alembic_seeds.migration.timeouts import Timeouts
 
 logger = logging.getLogger("alembic_seeds")
 
-__all__ = ["SeedsEnvironment", "make_engine", "project_metadata", "run_migrations"]
-
-#: Where the env hook leaves the metadata of the seeded tables for data revisions: a
-#: ``MetaData``, or a function that returns it (the models are imported when first needed).
-METADATA_ATTRIBUTE = "alembic_seeds.metadata"
-#: The option of ``alembic.ini`` that names the models when ``env.py`` passes none.
-METADATA_OPTION = "metadata"
+__all__ = ["SeedsEnvironment", "make_engine", "run_migrations"]
 
 
 class SeedsEnvironment:
     """The parts of a migration run that alembic-seeds needs, for a project's own ``env.py``.
 
-    Made once per run, in ``env.py``: it reads the timeouts (``-x lock_wait=...`` or
-    ``SEEDS_LOCK_WAIT``, ...) and leaves the metadata where data revisions find it.
-    ``target_metadata``: the models' ``MetaData``; without it, the one ``[seeds] metadata``
-    of ``alembic.ini`` names, imported only when a command needs it.
+    Made once per run, in ``env.py``, after ``target_metadata`` is known: it reads the
+    timeouts (``-x lock_wait=...`` or ``SEEDS_LOCK_WAIT``, ...) and leaves the metadata where
+    data revisions find it.
     """
 
-    def __init__(self, target_metadata: MetaData | None = None) -> None:
+    def __init__(self, target_metadata: MetaData) -> None:
+        self.metadata = target_metadata
         self.config = context.config
-        self._metadata = target_metadata
+        self.config.attributes[METADATA_ATTRIBUTE] = target_metadata
         with _one_line():
             self.timeouts = Timeouts.from_arguments(context.get_x_argument(as_dictionary=True))
-        self.config.attributes[METADATA_ATTRIBUTE] = lambda: self.metadata
         self._tracker = RevisionTracker()
-        self._migrates = _command_migrates()
-
-    @property
-    def metadata(self) -> MetaData:
-        """The project's metadata: the one given, else the one ``[seeds] metadata`` of
-        ``alembic.ini`` names, imported when a command first needs it (autogenerate, a data
-        revision), so that a command that needs no models (``alembic current``) does not
-        import them."""
-        if self._metadata is None:
-            with _one_line():
-                self._metadata = _configured_metadata()
-        return self._metadata
 
     @property
     def url(self) -> str:
@@ -124,8 +106,7 @@ class SeedsEnvironment:
         ``target_metadata`` is among them (``target_metadata`` above): do not pass your own.
         """
         options: dict[str, Any] = {
-            # Read by autogenerate only: the models are imported when it iterates.
-            "target_metadata": _TargetMetadata(self),
+            "target_metadata": self.target_metadata,
             # A failed revision leaves the database at the one before it, not at the start
             # of the run; and the version stamp commits with the revision's work.
             "transaction_per_migration": True,
@@ -134,10 +115,6 @@ class SeedsEnvironment:
             # this one from it).
             "process_revision_directives": self.process_revision_directives,
         }
-        if not self._migrates:
-            # A command that only reads (current, history, check ...) never creates the
-            # version table either: it takes no lock that would make that safe.
-            options["dont_mutate"] = True
         steps = _command_steps()
         if steps is not None:
             options["fn"] = self._tracker.wrap(steps)
@@ -175,19 +152,13 @@ class SeedsEnvironment:
         as it is, left open). Failures come out as ``CommandError`` (Alembic's one ``FAILED:``
         line); on success, the version table is read again on a new connection and must
         hold the heads the run believes.
-
-        Only a command that migrates (upgrade, downgrade, stamp, ensure_version) takes the
-        lock and reads the version table back: one that only reads (``alembic current``,
-        ``history``, ``check``, ``revision --autogenerate``) neither waits for a deploy in
-        progress nor writes anything.
         """
         with self._connection(connectable) as connection:
             support = dialect_for(connection.dialect.name)
-            lock = support.lock if self._migrates else None
             with self._failures(connection):
                 support.prepare_session(connection, self.timeouts)
-                if lock is not None:
-                    _acquire(lock, connection, self.timeouts)
+                if support.lock is not None:
+                    _acquire(support.lock, connection, self.timeouts)
             try:
                 if connection.in_transaction():
                     # Alembic would take an open transaction for an outer one and never
@@ -195,12 +166,12 @@ class SeedsEnvironment:
                     connection.commit()
                 with self._failures(connection):
                     yield connection
-                heads = _believed_heads() if self._migrates else None
+                heads = _believed_heads()
                 if heads is not None:
                     self._verify(connection, heads)
             finally:
-                if lock is not None:
-                    _release(lock, connection)
+                if support.lock is not None:
+                    _release(support.lock, connection)
 
     @contextlib.contextmanager
     def _connection(self, connectable: Engine | Connection) -> Iterator[Connection]:
@@ -294,85 +265,12 @@ def _heads(heads: tuple[str, ...]) -> str:
     return ", ".join(sorted(heads)) or "base (no revision)"
 
 
-def _command_options() -> dict[str, Any] | None:
-    """What the running Alembic command gave its ``EnvironmentContext`` (None: no command)."""
-    environment = getattr(context, "_proxy", None)
-    options = getattr(environment, "context_opts", None)
-    return options if isinstance(options, dict) else None
-
-
 def _command_steps() -> Steps | None:
     """The steps of the running Alembic command (see ``RevisionTracker`` for why)."""
-    options = _command_options()
-    steps = options.get("fn") if options is not None else None
+    environment = getattr(context, "_proxy", None)
+    options = getattr(environment, "context_opts", None)
+    steps = options.get("fn") if isinstance(options, dict) else None
     return steps if callable(steps) else None
-
-
-def _command_migrates() -> bool:
-    """Whether the running Alembic command writes to the version table.
-
-    Alembic gives a destination revision to the commands that move the database (upgrade,
-    downgrade, stamp), and to no other; ``ensure_version``, the one other command that
-    writes (it creates the version table), is told by its step function. A run that no
-    Alembic command started (``env.py`` run from code) counts as migrating.
-    """
-    options = _command_options()
-    if options is None or "fn" not in options:
-        return True
-    if options.get("destination_rev") is not None:
-        return True
-    return getattr(options["fn"], "__name__", "") == "do_ensure_version"
-
-
-def _configured_metadata() -> MetaData:
-    """The metadata ``[seeds] metadata = module:name`` of ``alembic.ini`` names."""
-    # Imported here: only the commands that need the models read the [seeds] section.
-    from alembic_seeds.migration.config import SECTION, import_target  # noqa: PLC0415
-
-    config = context.config
-    target = config.get_section_option(SECTION, METADATA_OPTION)
-    if not target:
-        raise ConfigError(
-            f"{config.config_file_name}: env.py passes no target_metadata, so [{SECTION}] "
-            f"needs the option {METADATA_OPTION!r} (module:name of the models' MetaData)"
-        )
-    metadata = import_target(target, config)
-    if not isinstance(metadata, MetaData):
-        raise ConfigError(f"[{SECTION}] {METADATA_OPTION} = {target} is not a MetaData")
-    return metadata
-
-
-def project_metadata() -> MetaData:
-    """The metadata of the seeded tables of the running migration, for data revisions."""
-    found = context.config.attributes.get(METADATA_ATTRIBUTE)
-    metadata = found() if callable(found) else found
-    if isinstance(metadata, MetaData):
-        return metadata
-    configured = context.get_context().opts.get("target_metadata")
-    if isinstance(configured, MetaData):
-        return configured
-    raise RuntimeError(
-        "data revisions need the seeded tables' metadata: in env.py, call "
-        "alembic_seeds.run_migrations(...) or make an alembic_seeds.SeedsEnvironment(...)"
-    )
-
-
-class _TargetMetadata(Sequence[MetaData]):
-    """``target_metadata`` for Alembic: the project's metadata and the log table's, the
-    models imported only when autogenerate (the one reader) first looks."""
-
-    def __init__(self, seeds: SeedsEnvironment) -> None:
-        self._seeds = seeds
-
-    @overload
-    def __getitem__(self, index: int) -> MetaData: ...
-    @overload
-    def __getitem__(self, index: slice) -> Sequence[MetaData]: ...
-    def __getitem__(self, index: int | slice) -> MetaData | Sequence[MetaData]:
-        return self._seeds.target_metadata[index]
-
-    def __len__(self) -> int:
-        return len(self._seeds.target_metadata)
 
 
 def _tracebacks_wanted() -> bool:
@@ -388,12 +286,11 @@ def _one_line() -> Iterator[None]:
         raise CommandError(str(error)) from None
 
 
-def run_migrations(target_metadata: MetaData | None = None) -> None:
+def run_migrations(target_metadata: MetaData) -> None:
     """The whole ``env.py``: run the migrations Alembic asked for, online or offline (``--sql``).
 
     Logging as ``alembic.ini`` says, a connection without a pool whose session starts with
-    the run's timeouts, and everything ``SeedsEnvironment`` does. Without ``target_metadata``,
-    the models ``[seeds] metadata`` names, imported only by the commands that need them.
+    the run's timeouts, and everything ``SeedsEnvironment`` does.
     """
     config = context.config
     if config.config_file_name is not None and config.attributes.get("configure_logger", True):

@@ -17,4 +17,10 @@ def render_template(name: str, **values: object) -> str:
 def wired_env(metadata: str) -> str:
     """Alembic's generic env.py with alembic-seeds in it, for ``metadata`` (``module:name``,
     or ``module:name.attribute``)."""
-    return render_template("env.py.mako", metadata=metadata)
+    module, _, expression = metadata.partition(":")
+    return render_template(
+        "env.py.mako",
+        metadata_module=module,
+        metadata_name=expression.split(".")[0],
+        metadata_expression=expression,
+    )

@@ -1,6 +1,7 @@
 <%doc>
     env.py for a project that alembic init made: Alembic's generic env.py, wired up for
-    alembic-seeds by seeds init. Rendered with metadata ([seeds] metadata = module:name).
+    alembic-seeds by seeds init. Rendered with metadata_module, metadata_name and
+    metadata_expression (from [seeds] metadata = module:name).
 </%doc>\
 from logging.config import fileConfig
 
@@ -10,6 +11,7 @@ from sqlalchemy import pool
 from alembic import context
 
 import alembic_seeds
+from ${metadata_module} import ${metadata_name}
 
 # this is the Alembic Config object, which provides
 # access to the values within the .ini file in use.
@@ -20,14 +22,14 @@ config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logger", True):
     fileConfig(config.config_file_name)
 
+# The MetaData of the models: autogenerate compares the database with it, and data
+# revisions write the tables it describes.
+target_metadata = ${metadata_expression}
+
 # alembic-seeds: the database (DATABASE_URL, else sqlalchemy.url), each revision in its own
 # transaction, the migration lock and timeouts, failures as one FAILED line, and a check
 # that the database really is where the run says it is.
-# The MetaData of the models is the one alembic.ini names ([seeds] metadata =
-# ${metadata}): autogenerate compares the database with it, and data
-# revisions write the tables it describes. Only the commands that need it import it, so
-# that one that only reads (alembic current, alembic history) starts without the models.
-seeds = alembic_seeds.SeedsEnvironment()
+seeds = alembic_seeds.SeedsEnvironment(target_metadata)
 
 
 def run_migrations_offline() -> None:
