@@ -110,6 +110,17 @@ def _sqlite_unique(constraint: sa.UniqueConstraint, compiler: DDLCompiler, **kw:
     return text
 
 
+@compiles(sa.UniqueConstraint, "mysql")
+def _mysql_unique(constraint: sa.UniqueConstraint, compiler: DDLCompiler, **kw: Any) -> str:
+    """Render a unique table constraint for MySQL/MariaDB, leaving out any deferrability:
+    they have none (nor its syntax), and check every constraint row by row. The data engine
+    parks rows around collisions there instead (see ``_unique``)."""
+    if constraint.deferrable is None and constraint.initially is None:
+        return compiler.visit_unique_constraint(constraint, **kw)
+    text = compiler.define_constraint_preamble(constraint, **kw)
+    return text + compiler.define_unique_body(constraint, **kw)
+
+
 # MySQL/MariaDB: texts in utf8mb4 (Hebrew, symbols, emoji) compared by their bytes
 # (utf8mb4_nopad_bin: the default collations ignore case and trailing spaces, which would merge
 # distinct ids), ids as VARCHAR (a key cannot be on TEXT). PostgreSQL and SQLite keep TEXT.

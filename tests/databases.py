@@ -30,12 +30,12 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import pytest
 import sqlalchemy as sa
 from alembic.config import Config
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.pool import NullPool
@@ -288,21 +288,31 @@ def engine_for(url: str) -> Engine:
     return make_engine(url)
 
 
-@contextmanager
-def by_hand(url: str) -> Iterator[Connection]:
-    """A connection for statements written by hand in the tests, committed at the end.
+def hand_engine(url: str) -> Engine:
+    """An engine for statements written by hand in the tests.
 
     They quote names the standard way ("Translation"); MySQL reads that as a string unless
-    its session has ANSI_QUOTES, so there it gets it (only this connection, never the
-    project's own).
+    the session has ANSI_QUOTES, so there its connections get it (only this engine's, never
+    the project's own).
     """
     engine = engine_for(url)
+    if engine.dialect.name in ("mysql", "mariadb"):
+        # Set by the driver as it connects, so that SQLAlchemy sees the mode from the start
+        # (its reflection reads SHOW CREATE TABLE in the quotes the mode gives).
+        event.listen(engine, "do_connect", _ansi_quotes)
+    return engine
+
+
+def _ansi_quotes(_dialect: Any, _record: Any, _args: Any, parameters: dict[str, Any]) -> None:
+    parameters["init_command"] = "SET SESSION sql_mode = CONCAT(@@sql_mode, ',ANSI_QUOTES')"
+
+
+@contextmanager
+def by_hand(url: str) -> Iterator[Connection]:
+    """A connection of ``hand_engine``, committed at the end."""
+    engine = hand_engine(url)
     try:
         with engine.begin() as connection:
-            if connection.dialect.name in ("mysql", "mariadb"):
-                connection.execute(
-                    text("SET SESSION sql_mode = CONCAT(@@sql_mode, ',ANSI_QUOTES')")
-                )
             yield connection
     finally:
         engine.dispose()

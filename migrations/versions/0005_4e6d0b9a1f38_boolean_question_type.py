@@ -23,6 +23,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from alembic.util import CommandError
 from sqlalchemy.dialects import mysql
 
 import alembic_seeds
@@ -57,6 +58,7 @@ def downgrade() -> None:
     """Remove the label again: refused while a question still has it (the data revisions
     that wrote such questions depend on this revision, so they are downgraded first)."""
     if op.get_context().dialect.name != "postgresql":
+        _refuse_while_in_use()
         _rebuild_question(AFTER, BEFORE)
         return
     # PostgreSQL cannot drop a label: the type is made anew without it.
@@ -74,6 +76,19 @@ END $$"""
         ' USING "type"::text::"QuestionType"'
     )
     op.execute('DROP TYPE "QuestionType_with_boolean"')
+
+
+def _refuse_while_in_use() -> None:
+    """MySQL/MariaDB: say why, before MODIFY COLUMN fails on a row with the label ("data
+    truncated"). SQLite's rebuilt CHECK names the type itself; offline, the statement fails
+    as it is."""
+    context = op.get_context()
+    if context.as_sql or context.dialect.name not in ("mysql", "mariadb"):
+        return
+    question = sa.table("Question", sa.column("type", sa.Text))
+    in_use = sa.select(sa.literal(1)).select_from(question).where(question.c.type == "boolean")
+    if op.get_bind().execute(in_use.limit(1)).first() is not None:
+        raise CommandError("questions of type boolean remain: the QuestionType label cannot go")
 
 
 def _enum(name: str, labels: tuple[str, ...]) -> sa.Enum:
