@@ -1221,8 +1221,16 @@ def hostile_metadata() -> tuple[sa.MetaData, sa.Table, sa.Table]:
 
 
 def quoted_forms(name: str) -> list[str]:
+    """``name`` as an identifier quoted the standard way or MySQL's (backticks), as it is
+    or with ``%`` doubled for a driver's format parameter style."""
     body = name.replace('"', '""')
-    return [f'"{body}"', f'"{body.replace("%", "%%")}"']
+    ticked = name.replace("`", "``")
+    return [
+        f'"{body}"',
+        f'"{body.replace("%", "%%")}"',
+        f"`{ticked}`",
+        f"`{ticked.replace('%', '%%')}`",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -1395,14 +1403,17 @@ def test_hostile_identifiers_are_quoted_in_every_statement(
         assert not unquoted_uses(refused, ["no such table"])
         assert not [s for s in refused if s.lstrip().upper().startswith(("INSERT", "CREATE"))]
 
-        # A name longer than PostgreSQL keeps: refused by SQLAlchemy before any SQL is sent
-        # (SQLite has no limit and takes it).
+        # A name longer than PostgreSQL keeps: refused by SQLAlchemy before any SQL is sent;
+        # MySQL's server refuses it (64 characters at most); SQLite has no limit and takes it.
         too_long = sa.Table(TOO_LONG, sa.MetaData(), sa.Column("id", TEXT, primary_key=True))
         with captured_statements(engine, monkeypatch) as sent:
             if engine.dialect.name == "postgresql":
                 with pytest.raises(sa.exc.IdentifierError, match="exceeds maximum length of 63"):
                     too_long.create(engine)
                 assert sent == []
+            elif engine.dialect.name == "mysql":
+                with pytest.raises(sa.exc.ProgrammingError, match="Incorrect table name"):
+                    too_long.create(engine)
             else:
                 too_long.create(engine)
         figure(

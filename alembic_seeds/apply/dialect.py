@@ -111,6 +111,33 @@ class ApplyImpl:
         return None
 
 
+def driver_executemany(
+    connection: Connection, table: sa.Table, rows: Iterator[tuple[Any, ...]], marker: str
+) -> int:
+    """Write ``rows`` into ``table`` with the driver's executemany of one INSERT, values
+    bound positionally as ``marker`` (no bind names made of column names)."""
+    dialect = connection.dialect
+    processors = [column.type.bind_processor(dialect) for column in table.columns]
+    preparer = dialect.identifier_preparer
+    names = ", ".join(preparer.quote(column.name) for column in table.columns)
+    marks = ", ".join(marker for _ in table.columns)
+    batch = [
+        tuple(
+            value if process is None else process(value)
+            for process, value in zip(processors, row, strict=True)
+        )
+        for row in rows
+    ]
+    target = f"{preparer.format_table(table)} ({names})"
+    if marker == "%s":
+        # A format parameter style reads every % of the statement, the names' included.
+        target = target.replace("%", "%%")
+    statement = f"INSERT INTO {target} VALUES ({marks})"
+    if batch:
+        connection.exec_driver_sql(statement, batch)
+    return len(batch)
+
+
 def _offline_compiler(base: type[SQLCompiler], impl: ApplyImpl) -> type[SQLCompiler]:
     class OfflineCompiler(base):  # type: ignore[valid-type, misc]
         def render_literal_value(self, value: Any, type_: sa.types.TypeEngine[Any]) -> str:

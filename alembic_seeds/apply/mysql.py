@@ -12,13 +12,14 @@ sequence needs moving.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from alembic_seeds.apply.collations import check_byte_keys
-from alembic_seeds.apply.dialect import ApplyImpl
+from alembic_seeds.apply.dialect import ApplyImpl, driver_executemany
 from alembic_seeds.apply.plan import Plan
 
 #: ER_LOCK_WAIT_TIMEOUT: innodb_lock_wait_timeout (a row) or lock_wait_timeout (a table) expired.
@@ -30,6 +31,11 @@ class MysqlImpl(ApplyImpl):
 
     def check_tables(self, connection: Connection, plan: Plan) -> None:
         check_byte_keys(connection, plan)
+
+    def fill(self, connection: Connection, table: sa.Table, rows: Iterator[tuple[Any, ...]]) -> int:
+        # PyMySQL sends an executemany of one INSERT ... VALUES as multi-row INSERTs, each as
+        # large as max_allowed_packet allows.
+        return driver_executemany(connection, table, rows, "%s")
 
     def drop_staging(self, table: sa.Table) -> sa.Executable:
         # DROP TABLE commits the transaction it runs in; DROP TEMPORARY TABLE does not.

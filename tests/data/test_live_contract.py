@@ -311,7 +311,7 @@ def assert_structure(engine: Engine) -> None:
         for table in COLUMNS
         for index in inspector.get_indexes(table)
         if not index.get("duplicates_constraint")
-        and not (mysql and (index["name"] in UNIQUES or index["name"].endswith("_fkey")))
+        and not (mysql and (index["name"] in UNIQUES or str(index["name"]).endswith("_fkey")))
     }
     assert found_indexes == {
         **{f"{table}_B_index": (table, ["B"], False) for table in JOIN_TABLES},
