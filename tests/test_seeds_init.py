@@ -36,6 +36,12 @@ SCHEMA_REVISION = "c0100000aaaa"
 MODELS = '''
 """The models of a small project that is not Lumina (test only)."""
 import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
+
+# On MySQL: VARCHAR in utf8mb4 compared by bytes (a key cannot be on TEXT there).
+TEXT = sa.Text().with_variant(
+    mysql.VARCHAR(191, charset="utf8mb4", collation="utf8mb4_nopad_bin"), "mysql"
+)
 
 metadata = sa.MetaData()
 colour = sa.Table(
@@ -61,6 +67,12 @@ Revises:
 """
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import mysql
+
+# On MySQL: VARCHAR in utf8mb4 compared by bytes (a key cannot be on TEXT there).
+TEXT = sa.Text().with_variant(
+    mysql.VARCHAR(191, charset="utf8mb4", collation="utf8mb4_nopad_bin"), "mysql"
+)
 
 revision = "{SCHEMA_REVISION}"
 down_revision = None
