@@ -1,7 +1,9 @@
 """What MySQL and MariaDB do differently, each fed to the engine on a real server: collations
 that would merge distinct ids (refused before any write), texts in utf8mb4 (Hebrew, symbols,
 emoji) and ids that differ only in case or trailing spaces, the empty-string id, enums as
-ENUM columns, the named lock (its holder named, a bounded wait, never two holders).
+ENUM columns, the named lock (its holder named, a bounded wait, never two holders), a
+re-key that only an update of the key can write (no deferrable constraints), online and
+offline.
 
 Re-keys and swaps, offline SQL through the ``mariadb`` client, drift and the README's
 commands run on MySQL through the ``db_url`` fixture with the other backends.
@@ -11,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -18,12 +21,15 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy.engine import Connection
 
+from alembic_seeds.apply.dialect import impl_for
 from alembic_seeds.apply.engine import apply_changes
+from alembic_seeds.apply.offline import compile_offline, offline_statements
 from alembic_seeds.changes.changeset import ChangeSet, RowUpdate, TableChanges
 from alembic_seeds.errors import ApplyError, LockTimeout
 from alembic_seeds.migration.dialects.mysql import DIALECT, MAX_LOCK_NAME, lock_name
 from tests.databases import TEXT, alembic_config, engine_for, run_alembic
 from tests.scratch import versions_applied
+from tests.small_projects import run_sql
 
 #: Distinct ids that a case-insensitive or PAD SPACE collation would take for one.
 DISTINCT_IDS = ("abc", "ABC", "abc ", "", " ")
@@ -192,3 +198,95 @@ def test_a_failed_schema_revision_says_what_it_leaves(mysql_url: str) -> None:
         assert "alembic_version" not in tables or versions_applied(mysql_url) == set()
     finally:
         engine.dispose()
+
+
+def _rekey_tables(onupdate: str | None) -> tuple[sa.MetaData, sa.Table, sa.Table]:
+    """An edge between two nodes, unique per pair of nodes (columns that are foreign keys,
+    so no value can park there), and a note that refers to the edge."""
+    metadata = sa.MetaData()
+    node = sa.Table("node", metadata, sa.Column("id", TEXT, primary_key=True))
+    edge = sa.Table(
+        "edge",
+        metadata,
+        sa.Column("id", TEXT, primary_key=True),
+        sa.Column("a", TEXT, sa.ForeignKey("node.id"), nullable=False),
+        sa.Column("b", TEXT, sa.ForeignKey("node.id"), nullable=False),
+        sa.UniqueConstraint("a", "b"),
+    )
+    note = sa.Table(
+        "note",
+        metadata,
+        sa.Column("id", TEXT, primary_key=True),
+        sa.Column("edge_id", TEXT, sa.ForeignKey("edge.id", onupdate=onupdate), nullable=False),
+    )
+    del node
+    return metadata, edge, note
+
+
+REKEY = ChangeSet(
+    {
+        "edge": TableChanges(
+            inserts=[{"id": "NEW", "a": "n1", "b": "n2"}],
+            deletes=[{"id": "OLD", "a": "n1", "b": "n2"}],
+        ),
+        "note": TableChanges(
+            updates=[RowUpdate({"id": "x"}, {"edge_id": "OLD"}, {"edge_id": "NEW"})]
+        ),
+    }
+)
+
+
+def _seed_rekey(connection: Connection, metadata: sa.MetaData) -> None:
+    metadata.create_all(connection)
+    first = ChangeSet(
+        {
+            "node": TableChanges(inserts=[{"id": "n1"}, {"id": "n2"}]),
+            "edge": TableChanges(inserts=[{"id": "OLD", "a": "n1", "b": "n2"}]),
+            "note": TableChanges(inserts=[{"id": "x", "edge_id": "OLD"}]),
+        }
+    )
+    apply_changes(connection, metadata, first)
+    connection.commit()
+
+
+def test_a_rekey_whose_referrers_cascade_applies_in_one_revision_with_foreign_keys_on(
+    connection: Connection, mysql_url: str, tmp_path: Path
+) -> None:
+    metadata, edge, note = _rekey_tables("CASCADE")
+    _seed_rekey(connection, metadata)
+    assert connection.execute(sa.text("SELECT @@foreign_key_checks")).scalar_one() == 1
+    connection.rollback()
+    with connection.begin():
+        report = apply_changes(connection, metadata, REKEY)
+    assert connection.execute(sa.select(edge.c.id, edge.c.a, edge.c.b)).all() == [
+        ("NEW", "n1", "n2")
+    ]
+    assert connection.execute(sa.select(note.c.edge_id)).scalars().all() == ["NEW"]
+    counts = {table.table: (table.inserted, table.deleted) for table in report.tables}
+    assert counts["edge"] == (1, 1)
+    connection.rollback()
+    # And back: the inverse is a re-key too.
+    with connection.begin():
+        apply_changes(connection, metadata, REKEY.inverse())
+    assert connection.execute(sa.select(note.c.edge_id)).scalars().all() == ["OLD"]
+    connection.rollback()
+    # Offline, the same statements run with the mariadb client.
+    impl = impl_for(connection.dialect)
+    sql = "".join(
+        f"{compile_offline(statement, impl)};\n"
+        for statement in offline_statements(metadata, REKEY, impl)
+    )
+    run_sql(mysql_url, sql, tmp_path / "rekey.sql")
+    assert connection.execute(sa.select(note.c.edge_id)).scalars().all() == ["NEW"]
+    assert connection.execute(sa.select(edge.c.id)).scalars().all() == ["NEW"]
+
+
+def test_a_rekey_whose_referrers_do_not_cascade_is_refused_before_any_write(
+    connection: Connection,
+) -> None:
+    metadata, edge, _note = _rekey_tables(None)
+    _seed_rekey(connection, metadata)
+    with pytest.raises(ApplyError, match=r"(?s)1 change\(s\) cannot be ordered.*edge id='OLD': delete"):
+        apply_changes(connection, metadata, REKEY)
+    connection.rollback()
+    assert connection.execute(sa.select(edge.c.id)).scalars().all() == ["OLD"]

@@ -297,6 +297,13 @@ class _Apply:
                 ):
                     if staging is not None and parks:
                         self._execute(table.report, writes.park(table.plan, staging))
+        for table in staged:
+            if table.plan.rekeys:
+                with _timed(table.report):
+                    self._execute(table.report, writes.rekey(table.plan))
+                # The re-key is the insert and the delete of the change set.
+                table.report.inserted += len(table.plan.rekeys)
+                table.report.deleted += len(table.plan.rekeys)
         for table in reversed(staged):
             if table.deletes is not None and table.plan.early:
                 with _timed(table.report):

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from alembic_seeds.apply.collations import check_byte_keys
-from alembic_seeds.apply.dialect import ApplyImpl, driver_executemany
+from alembic_seeds.apply.dialect import ApplyImpl, driver_executemany, unresolved
 from alembic_seeds.apply.plan import Plan
 
 #: ER_LOCK_WAIT_TIMEOUT: innodb_lock_wait_timeout (a row) or lock_wait_timeout (a table) expired.
@@ -28,6 +28,13 @@ LOCK_WAIT_TIMEOUT = 1205
 
 class MysqlImpl(ApplyImpl):
     __dialect__ = "mysql"
+
+    def before_writes(self, plan: Plan) -> list[sa.Executable]:
+        # What deferring would resolve elsewhere: a re-keyed row that other rows refer to.
+        plan.rekey_blocked_deletes()
+        if plan.blocked:
+            raise unresolved(plan)
+        return []
 
     def check_tables(self, connection: Connection, plan: Plan) -> None:
         check_byte_keys(connection, plan)
