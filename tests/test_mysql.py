@@ -286,7 +286,8 @@ def test_a_rekey_whose_referrers_do_not_cascade_is_refused_before_any_write(
 ) -> None:
     metadata, edge, _note = _rekey_tables(None)
     _seed_rekey(connection, metadata)
-    with pytest.raises(ApplyError, match=r"(?s)1 change\(s\) cannot be ordered.*edge id='OLD': delete"):
+    refused = r"(?s)1 change\(s\) cannot be ordered.*edge id='OLD': delete"
+    with pytest.raises(ApplyError, match=refused):
         apply_changes(connection, metadata, REKEY)
     connection.rollback()
     assert connection.execute(sa.select(edge.c.id)).scalars().all() == ["OLD"]
