@@ -291,3 +291,35 @@ def test_a_rekey_whose_referrers_do_not_cascade_is_refused_before_any_write(
         apply_changes(connection, metadata, REKEY)
     connection.rollback()
     assert connection.execute(sa.select(edge.c.id)).scalars().all() == ["OLD"]
+
+
+def test_a_collation_declared_for_the_table_is_the_staging_tables_too(
+    connection: Connection,
+) -> None:
+    """Columns without a collation of their own take the table's; the staging columns take
+    the target's as the database has it, or the two could not be compared."""
+    metadata = sa.MetaData()
+    table = sa.Table(
+        "word",
+        metadata,
+        sa.Column("id", sa.String(32), primary_key=True),
+        sa.Column("text", sa.Text, nullable=False),
+        mysql_charset="utf8mb4",
+        mysql_collate="utf8mb4_nopad_bin",
+    )
+    metadata.create_all(connection)
+    connection.commit()
+    rows = [{"id": "a", "text": "x"}, {"id": "A", "text": "y"}]
+    with connection.begin():
+        apply_changes(connection, metadata, ChangeSet({"word": TableChanges(inserts=rows)}))
+    changes = TableChanges(
+        inserts=[{"id": "a ", "text": "z"}],
+        updates=[_update("A", "y", "Y")],
+        deletes=[{"id": "a", "text": "x"}],
+    )
+    with connection.begin():
+        apply_changes(connection, metadata, ChangeSet({"word": changes}))
+    assert dict(connection.execute(sa.select(table.c.id, table.c.text)).all()) == {
+        "A": "Y",
+        "a ": "z",
+    }

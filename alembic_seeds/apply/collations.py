@@ -32,11 +32,12 @@ def byte_exact(collation: str | None) -> bool:
     return collation.endswith(("_nopad_bin", "_0900_bin"))
 
 
-def check_byte_keys(connection: Connection, plan: Plan) -> None:
+def check_byte_keys(connection: Connection, plan: Plan) -> dict[tuple[str, str], str]:
     """Raise an ``ApplyError`` naming each key column that would merge distinct values and
-    each text column that cannot hold every character; nothing is written."""
+    each text column that cannot hold every character; nothing is written. Else the
+    collation of each text column of the plan's tables, by (table, column)."""
     if not plan.tables:
-        return
+        return {}
     columns = sa.table(
         "COLUMNS",
         sa.column("TABLE_SCHEMA", sa.String),
@@ -86,3 +87,4 @@ def check_byte_keys(connection: Connection, plan: Plan) -> None:
                 )
     if problems:
         raise ApplyError("; ".join(problems) + "; nothing was written")
+    return {key: collation for key, (_charset, collation) in stored.items() if collation}

@@ -23,6 +23,7 @@ from sqlalchemy.sql.compiler import SQLCompiler
 
 from alembic_seeds.apply.plan import Plan
 from alembic_seeds.apply.schema import UniqueKey
+from alembic_seeds.apply.staging import staging_type
 from alembic_seeds.errors import ApplyError
 
 _IMPLS: dict[str, type[ApplyImpl]] = {}
@@ -64,6 +65,10 @@ class ApplyImpl:
     def check_tables(self, connection: Connection, plan: Plan) -> None:
         """Raise an ``ApplyError`` where the tables as the database has them cannot take the
         plan's rows exactly (before anything is staged or written)."""
+
+    def staging_type(self, column: sa.Column[Any]) -> sa.types.TypeEngine[Any]:
+        """The type of the staging column that holds values of ``column``."""
+        return staging_type(column)
 
     def drop_staging(self, table: sa.Table) -> sa.Executable:
         """The statement that drops a staging table inside the revision's transaction."""

@@ -221,7 +221,14 @@ class _Apply:
         self, report: TableReport, target: sa.Table, columns: list[str], **roles: Any
     ) -> Staging:
         self.serial += 1
-        staging = staging_table(self.staging_metadata, self.serial, target, columns, **roles)
+        staging = staging_table(
+            self.staging_metadata,
+            self.serial,
+            target,
+            columns,
+            column_type=self.impl.staging_type,
+            **roles,
+        )
         self._execute(report, CreateTable(staging.table))
         return staging
 

@@ -12,11 +12,12 @@ sequence needs moving.
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Connection
+from sqlalchemy.engine import Connection, Dialect
 
 from alembic_seeds.apply.collations import check_byte_keys
 from alembic_seeds.apply.dialect import ApplyImpl, driver_executemany, unresolved
@@ -36,8 +37,28 @@ class MysqlImpl(ApplyImpl):
             raise unresolved(plan)
         return []
 
+    def __init__(self, dialect: Dialect) -> None:
+        super().__init__(dialect)
+        #: The collation of each text column of the tables being written, as the database
+        #: has it (read by ``check_tables``).
+        self.collations: dict[tuple[str, str], str] = {}
+
     def check_tables(self, connection: Connection, plan: Plan) -> None:
-        check_byte_keys(connection, plan)
+        self.collations = check_byte_keys(connection, plan)
+
+    def staging_type(self, column: sa.Column[Any]) -> sa.types.TypeEngine[Any]:
+        """The target column's own collation for a text: two texts of different collations
+        cannot be compared ("illegal mix of collations"), and the target's decides."""
+        column_type = super().staging_type(column)
+        collation = self.collations.get((column.table.name, column.name))
+        if collation is None or isinstance(column_type, sa.Enum):
+            return column_type
+        native = column_type.dialect_impl(self.dialect)
+        if not isinstance(native, sa.String):
+            return column_type
+        collated = copy.copy(native)
+        collated.collation = collation
+        return collated
 
     def fill(self, connection: Connection, table: sa.Table, rows: Iterator[tuple[Any, ...]]) -> int:
         # PyMySQL sends an executemany of one INSERT ... VALUES as multi-row INSERTs, each as
