@@ -93,6 +93,7 @@ from tests.deploy_helpers import (
     copy_project,
     database_name,
     execute,
+    is_mysql,
     lock_holders,
     log_rows,
     read_jsonl,
@@ -228,17 +229,17 @@ def race(project: Project, url: str, folder: Path) -> list[Run]:
         pytest.param("mysql_server_url", id="mysql", marks=pytest.mark.mysql),
     ]
 )
-def race_server(request: pytest.FixtureRequest) -> tuple[str, dict[str, int]]:
-    """A server to race deploys on, and the trials to run there per wiring."""
+def deploy_server(request: pytest.FixtureRequest) -> tuple[str, dict[str, int]]:
+    """A server to race (or crash) deploys on, and the race trials to run there per wiring."""
     url: str = request.getfixturevalue(request.param)
     return url, RACE_TRIALS_MYSQL if request.param == "mysql_server_url" else RACE_TRIALS
 
 
 @pytest.mark.slow
 def test_concurrent_deploys_8_processes_10_trials_each_revision_once(
-    race_server: tuple[str, dict[str, int]], small_project: Project, tmp_path: Path, wiring: str
+    deploy_server: tuple[str, dict[str, int]], small_project: Project, tmp_path: Path, wiring: str
 ) -> None:
-    server_url, race_trials = race_server
+    server_url, race_trials = deploy_server
     project = clone(small_project, tmp_path / "project").wire(wiring)
     wanted = expected_rows(project)
     wanted_counts: dict[str, int | None] = {t: len(wanted[t]) for t in SEEDED}
@@ -427,6 +428,8 @@ def test_lock_holder_named_is_one_of_this_database(postgres_server_url: str) -> 
 
 #: Trials per wiring (as ``RACE_TRIALS``).
 CRASH_TRIALS = {"run_migrations": 30, "own-env": 10}
+#: On MySQL/MariaDB, fewer (the suite's time on 2 cores is bounded).
+CRASH_TRIALS_MYSQL = {"run_migrations": 6, "own-env": 3}
 CRASH_SEED = 20261128
 CRASH_REVISIONS = ("c0a5e0000001", "c0a5e0000002", "c0a5e0000003")
 
@@ -502,20 +505,22 @@ def boundary_of(url: str) -> str:
 
 @pytest.mark.slow
 def test_sigkill_at_a_random_moment_30_trials_leaves_a_revision_boundary(
-    postgres_server_url: str,
+    deploy_server: tuple[str, dict[str, int]],
     crash_project: Project,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     wiring: str,
 ) -> None:
+    server_url = deploy_server[0]
+    crash_trials = CRASH_TRIALS_MYSQL if is_mysql(server_url) else CRASH_TRIALS
     project = clone(crash_project, tmp_path / "project").wire(wiring)
-    with temporary_database(postgres_server_url) as url:
+    with temporary_database(server_url) as url:
         expected = boundaries(project, url, monkeypatch)
     final = expected[project.all_revisions()[-1]]
     full_runs = []
     for attempt in range(3):  # T: the median of three full runs
         with (
-            temporary_database(postgres_server_url) as url,
+            temporary_database(server_url) as url,
             alembic_processes(tmp_path / f"full-{attempt}") as warm,
         ):
             index = warm.start(project, url, "upgrade", "heads")
@@ -531,10 +536,10 @@ def test_sigkill_at_a_random_moment_30_trials_leaves_a_revision_boundary(
     ends: Counter[str] = Counter()
     backend_linger: list[float] = []
     lock_linger: list[float] = []
-    for trial in range(CRASH_TRIALS[wiring]):
+    for trial in range(crash_trials[wiring]):
         delay = rng.uniform(0.1, duration)
         with (
-            temporary_database(postgres_server_url) as url,
+            temporary_database(server_url) as url,
             alembic_processes(tmp_path / f"trial-{trial}") as warm,
         ):
             victim = warm.start(project, url, "upgrade", "heads")
@@ -575,7 +580,7 @@ def test_sigkill_at_a_random_moment_30_trials_leaves_a_revision_boundary(
     figure(
         f"crash consistency (SIGKILL uniform in [0.1, T], {wiring})",
         {
-            "trials": CRASH_TRIALS[wiring],
+            "trials": crash_trials[wiring],
             "T_full_run_s": round(duration, 2),
             "T_runs_s": [round(seconds, 2) for seconds in full_runs],
             "end_states_after_kill": {name: ends[name] for name in order if ends[name]},
