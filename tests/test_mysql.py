@@ -22,6 +22,7 @@ from alembic.config import Config
 from sqlalchemy.engine import Connection
 
 from alembic_seeds.apply.dialect import impl_for
+from alembic_seeds.apply.drift import DriftPolicy
 from alembic_seeds.apply.engine import apply_changes
 from alembic_seeds.apply.offline import compile_offline, offline_statements
 from alembic_seeds.changes.changeset import ChangeSet, RowUpdate, TableChanges
@@ -323,3 +324,19 @@ def test_a_collation_declared_for_the_table_is_the_staging_tables_too(
         "A": "Y",
         "a ": "z",
     }
+
+
+@pytest.mark.parametrize("policy", [DriftPolicy.SKIP, DriftPolicy.OVERWRITE])
+def test_a_drifted_rekey_is_refused_under_skip_and_overwrite(
+    connection: Connection, policy: DriftPolicy
+) -> None:
+    metadata, edge, note = _rekey_tables("CASCADE")
+    _seed_rekey(connection, metadata)
+    with connection.begin():
+        connection.execute(metadata.tables["node"].insert().values(id="n3"))
+        connection.execute(edge.update().where(edge.c.id == "OLD").values(b="n3"))
+    with pytest.raises(ApplyError, match=r"edge id='OLD': changed in the database.*re-keys it"):
+        apply_changes(connection, metadata, REKEY, policy)
+    connection.rollback()
+    assert connection.execute(sa.select(edge.c.id, edge.c.b)).all() == [("OLD", "n3")]
+    assert connection.execute(sa.select(note.c.edge_id)).scalars().all() == ["OLD"]

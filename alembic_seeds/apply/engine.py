@@ -121,6 +121,7 @@ class _Apply:
         mismatches = [m for table in staged for m in table.mismatches]
         if mismatches and self.policy is DriftPolicy.ERROR:
             raise DriftError(mismatches, self.context)
+        _refuse_drifted_rekeys(plan, mismatches, self.context)
         if mismatches and self.policy is DriftPolicy.SKIP:
             self._leave_kept_rows(plan, staged, mismatches)
         self._write(plan, staged, preparation)
@@ -394,6 +395,29 @@ class _Apply:
             if report is not None and self.impl.is_lock_timeout(error):
                 raise TableLockedError(report.table, self.context) from error
             raise
+
+
+def _refuse_drifted_rekeys(plan: Plan, mismatches: list[Mismatch], context: str) -> None:
+    """A re-key is one update of the key: neither skipping nor overwriting one of its two
+    rows (the delete of the old key, the insert of the new) can be carried out on it."""
+    for table in plan.tables:
+        if not table.rekeys:
+            continue
+        olds = set(table.rekeys)
+        news = set(table.rekeys.values())
+        for mismatch in mismatches:
+            key = (
+                tuple(mismatch.key[k] for k in table.keys) if mismatch.table == table.name else None
+            )
+            if key is not None and (key in olds or key in news):
+                shown = ", ".join(f"{k}={v!r}" for k, v in mismatch.key.items())
+                prefix = f"{context}: " if context else ""
+                raise ApplyError(
+                    f"{prefix}{table.name} {shown}: {mismatch.kind} in the database, and the "
+                    "change set re-keys it (written as one update of its key), which drift "
+                    "overwrite or skip cannot split; nothing was written: put the row back as "
+                    "the revision expects it, or write the re-key in a revision of its own"
+                )
 
 
 @contextmanager

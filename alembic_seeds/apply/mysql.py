@@ -5,9 +5,10 @@ written. Offline SQL spells a text with a carriage return as its bytes, which th
 keeps as they are.
 
 InnoDB checks unique and foreign keys row by row and has no deferrable constraints: the plan
-parks rows around every collision (``apply.plan``), and a delete that can do neither is
-refused before the first write. Explicit keys move AUTO_INCREMENT by themselves, so no
-sequence needs moving.
+parks rows around every collision (``apply.plan``); a re-key that nothing can park around is
+written as one update of the key, which ON UPDATE CASCADE carries to the rows referring to
+it (``Plan.rekey_blocked_deletes``); what neither resolves is refused before the first write.
+Explicit keys move AUTO_INCREMENT by themselves; sequences (MariaDB's) are not moved.
 """
 
 from __future__ import annotations
@@ -30,18 +31,18 @@ LOCK_WAIT_TIMEOUT = 1205
 class MysqlImpl(ApplyImpl):
     __dialect__ = "mysql"
 
+    def __init__(self, dialect: Dialect) -> None:
+        super().__init__(dialect)
+        #: The collation of each text column of the tables being written, as the database
+        #: has it (read by ``check_tables``).
+        self.collations: dict[tuple[str, str], str] = {}
+
     def before_writes(self, plan: Plan) -> list[sa.Executable]:
         # What deferring would resolve elsewhere: a re-keyed row that other rows refer to.
         plan.rekey_blocked_deletes()
         if plan.blocked:
             raise unresolved(plan)
         return []
-
-    def __init__(self, dialect: Dialect) -> None:
-        super().__init__(dialect)
-        #: The collation of each text column of the tables being written, as the database
-        #: has it (read by ``check_tables``).
-        self.collations: dict[tuple[str, str], str] = {}
 
     def check_tables(self, connection: Connection, plan: Plan) -> None:
         self.collations = check_byte_keys(connection, plan)
