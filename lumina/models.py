@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any, Final, Literal, get_args
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import mysql, postgresql
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 from sqlalchemy.sql.compiler import DDLCompiler
@@ -110,6 +110,28 @@ def _sqlite_unique(constraint: sa.UniqueConstraint, compiler: DDLCompiler, **kw:
     return text
 
 
+@compiles(sa.UniqueConstraint, "mysql")
+def _mysql_unique(constraint: sa.UniqueConstraint, compiler: DDLCompiler, **kw: Any) -> str:
+    """Render a unique table constraint for MySQL/MariaDB, leaving out any deferrability:
+    they have none (nor its syntax), and check every constraint row by row. The data engine
+    parks rows around collisions there instead (see ``_unique``)."""
+    if constraint.deferrable is None and constraint.initially is None:
+        return compiler.visit_unique_constraint(constraint, **kw)
+    text = compiler.define_constraint_preamble(constraint, **kw)
+    return text + compiler.define_unique_body(constraint, **kw)
+
+
+# MySQL/MariaDB: texts in utf8mb4 (Hebrew, symbols, emoji) compared by their bytes
+# (utf8mb4_nopad_bin: the default collations ignore case and trailing spaces, which would merge
+# distinct ids), ids as VARCHAR (a key cannot be on TEXT). PostgreSQL and SQLite keep TEXT.
+_CHARSET: Final = "utf8mb4"
+_COLLATION: Final = "utf8mb4_nopad_bin"
+KEY: Final = sa.Text().with_variant(
+    mysql.VARCHAR(191, charset=_CHARSET, collation=_COLLATION), "mysql"
+)
+TEXT: Final = sa.Text().with_variant(mysql.TEXT(charset=_CHARSET, collation=_COLLATION), "mysql")
+
+
 class Base(DeclarativeBase):
     metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
 
@@ -125,8 +147,8 @@ def _join_table(name: str, a_target: str, b_target: str) -> sa.Table:
     return sa.Table(
         name,
         metadata,
-        sa.Column("A", sa.Text, a_fk, nullable=False),
-        sa.Column("B", sa.Text, b_fk, nullable=False),
+        sa.Column("A", KEY, a_fk, nullable=False),
+        sa.Column("B", KEY, b_fk, nullable=False),
         # Prisma's names, which the naming convention would not produce.
         sa.PrimaryKeyConstraint("A", "B", name=f"{name}_AB_pkey"),
         sa.Index(f"{name}_B_index", "B"),
@@ -141,7 +163,7 @@ module_to_question: Final = _join_table("_ModuleToQuestion", "Module.id", "Quest
 
 
 def _id() -> Mapped[str]:
-    return mapped_column(sa.Text, primary_key=True)
+    return mapped_column(KEY, primary_key=True)
 
 
 class Translation(Base):
@@ -151,15 +173,15 @@ class Translation(Base):
     __table_args__ = (_unique("en_text", "he_text"),)
 
     id: Mapped[str] = _id()
-    en_text: Mapped[str] = mapped_column(sa.Text)
-    he_text: Mapped[str] = mapped_column(sa.Text)
+    en_text: Mapped[str] = mapped_column(TEXT)
+    he_text: Mapped[str] = mapped_column(TEXT)
 
 
 class University(Base):
     __tablename__ = "University"
 
     id: Mapped[str] = _id()
-    translation_id: Mapped[str] = mapped_column("translationId", sa.Text, _to_one("Translation.id"))
+    translation_id: Mapped[str] = mapped_column("translationId", KEY, _to_one("Translation.id"))
 
 
 class Faculty(Base):
@@ -167,9 +189,9 @@ class Faculty(Base):
     __table_args__ = (_unique("translationId", "universityId"),)
 
     id: Mapped[str] = _id()
-    description_id: Mapped[str] = mapped_column("descriptionId", sa.Text, _to_one("Translation.id"))
-    translation_id: Mapped[str] = mapped_column("translationId", sa.Text, _to_one("Translation.id"))
-    university_id: Mapped[str] = mapped_column("universityId", sa.Text, _to_one("University.id"))
+    description_id: Mapped[str] = mapped_column("descriptionId", KEY, _to_one("Translation.id"))
+    translation_id: Mapped[str] = mapped_column("translationId", KEY, _to_one("Translation.id"))
+    university_id: Mapped[str] = mapped_column("universityId", KEY, _to_one("University.id"))
 
 
 class Discipline(Base):
@@ -178,11 +200,11 @@ class Discipline(Base):
     __tablename__ = "Discipline"
 
     id: Mapped[str] = _id()
-    translation_id: Mapped[str] = mapped_column("translationId", sa.Text, _to_one("Translation.id"))
+    translation_id: Mapped[str] = mapped_column("translationId", KEY, _to_one("Translation.id"))
     # Optional relation: Prisma lets the reference lapse instead of blocking the delete.
     faculty_id: Mapped[str | None] = mapped_column(
         "facultyId",
-        sa.Text,
+        KEY,
         sa.ForeignKey("Faculty.id", ondelete="SET NULL", onupdate="CASCADE"),
     )
 
@@ -191,13 +213,13 @@ class Degree(Base):
     __tablename__ = "Degree"
 
     id: Mapped[str] = _id()
-    translation_id: Mapped[str] = mapped_column("translationId", sa.Text, _to_one("Translation.id"))
-    university_id: Mapped[str] = mapped_column("universityId", sa.Text, _to_one("University.id"))
+    translation_id: Mapped[str] = mapped_column("translationId", KEY, _to_one("Translation.id"))
+    university_id: Mapped[str] = mapped_column("universityId", KEY, _to_one("University.id"))
     # The faculty of its university it belongs to, if any: read by the service's later
     # versions. Optional, so deleting the faculty only clears it.
     faculty_id: Mapped[str | None] = mapped_column(
         "facultyId",
-        sa.Text,
+        KEY,
         sa.ForeignKey("Faculty.id", ondelete="SET NULL", onupdate="CASCADE"),
     )
 
@@ -211,14 +233,16 @@ class Course(Base):
     __table_args__ = (_unique("translationId", "universityId"),)
 
     id: Mapped[str] = _id()
-    translation_id: Mapped[str] = mapped_column("translationId", sa.Text, _to_one("Translation.id"))
-    university_id: Mapped[str] = mapped_column("universityId", sa.Text, _to_one("University.id"))
+    translation_id: Mapped[str] = mapped_column("translationId", KEY, _to_one("Translation.id"))
+    university_id: Mapped[str] = mapped_column("universityId", KEY, _to_one("University.id"))
     # Prisma stores DateTime as TIMESTAMP(3) on PostgreSQL: millisecond precision, no zone.
     published_at: Mapped[datetime | None] = mapped_column(
         "publishedAt",
-        sa.DateTime().with_variant(postgresql.TIMESTAMP(precision=3), "postgresql"),
+        sa.DateTime()
+        .with_variant(postgresql.TIMESTAMP(precision=3), "postgresql")
+        .with_variant(mysql.DATETIME(fsp=3), "mysql"),
     )
-    block_id: Mapped[str] = mapped_column("blockId", sa.Text, _to_one("Block.id"))
+    block_id: Mapped[str] = mapped_column("blockId", KEY, _to_one("Block.id"))
 
     degrees: Mapped[list[Degree]] = relationship(
         secondary=course_to_degree, back_populates="courses"
@@ -241,8 +265,8 @@ class BlockRelationship(Base):
     __table_args__ = (_unique("prerequisiteId", "postrequisiteId"),)
 
     id: Mapped[str] = _id()
-    prerequisite_id: Mapped[str] = mapped_column("prerequisiteId", sa.Text, _to_one("Block.id"))
-    postrequisite_id: Mapped[str] = mapped_column("postrequisiteId", sa.Text, _to_one("Block.id"))
+    prerequisite_id: Mapped[str] = mapped_column("prerequisiteId", KEY, _to_one("Block.id"))
+    postrequisite_id: Mapped[str] = mapped_column("postrequisiteId", KEY, _to_one("Block.id"))
 
 
 class RelationshipMetadata(Base):
@@ -253,9 +277,9 @@ class RelationshipMetadata(Base):
     key: Mapped[RelationshipMetadataKey] = mapped_column(
         _enum(RelationshipMetadataKey, "RelationshipMetadataKey")
     )
-    value: Mapped[str] = mapped_column(sa.Text)
+    value: Mapped[str] = mapped_column(TEXT)
     block_relationship_id: Mapped[str] = mapped_column(
-        "blockRelationshipId", sa.Text, _to_one("BlockRelationship.id")
+        "blockRelationshipId", KEY, _to_one("BlockRelationship.id")
     )
 
 
@@ -263,8 +287,8 @@ class Module(Base):
     __tablename__ = "Module"
 
     id: Mapped[str] = _id()
-    translation_id: Mapped[str] = mapped_column("translationId", sa.Text, _to_one("Translation.id"))
-    block_id: Mapped[str] = mapped_column("blockId", sa.Text, _to_one("Block.id"))
+    translation_id: Mapped[str] = mapped_column("translationId", KEY, _to_one("Translation.id"))
+    block_id: Mapped[str] = mapped_column("blockId", KEY, _to_one("Block.id"))
 
     courses: Mapped[list[Course]] = relationship(secondary=course_modules, back_populates="modules")
     parents: Mapped[list[Module]] = relationship(
@@ -293,7 +317,7 @@ class Question(Base):
         _enum(QuestionValidationStatus, "QuestionValidationStatus"),
         server_default="ai_generated",
     )
-    translation_id: Mapped[str] = mapped_column("translationId", sa.Text, _to_one("Translation.id"))
+    translation_id: Mapped[str] = mapped_column("translationId", KEY, _to_one("Translation.id"))
     type: Mapped[QuestionType] = mapped_column(_enum(QuestionType, "QuestionType"))
 
     modules: Mapped[list[Module]] = relationship(
@@ -308,8 +332,8 @@ class QuestionPart(Base):
     __table_args__ = (_unique("questionId", "order"),)
 
     id: Mapped[str] = _id()
-    question_id: Mapped[str] = mapped_column("questionId", sa.Text, _to_one("Question.id"))
-    part_question_id: Mapped[str] = mapped_column("partQuestionId", sa.Text, _to_one("Question.id"))
+    question_id: Mapped[str] = mapped_column("questionId", KEY, _to_one("Question.id"))
+    part_question_id: Mapped[str] = mapped_column("partQuestionId", KEY, _to_one("Question.id"))
     order: Mapped[int] = mapped_column(sa.Integer)
 
 
@@ -317,7 +341,7 @@ class Answer(Base):
     __tablename__ = "Answer"
 
     id: Mapped[str] = _id()
-    question_id: Mapped[str] = mapped_column("questionId", sa.Text, _to_one("Question.id"))
+    question_id: Mapped[str] = mapped_column("questionId", KEY, _to_one("Question.id"))
 
 
 class SelectAnswer(Base):
@@ -327,8 +351,8 @@ class SelectAnswer(Base):
 
     id: Mapped[str] = _id()
     is_correct: Mapped[bool] = mapped_column("isCorrect", sa.Boolean)
-    translation_id: Mapped[str] = mapped_column("translationId", sa.Text, _to_one("Translation.id"))
-    answer_id: Mapped[str] = mapped_column("answerId", sa.Text, _to_one("Answer.id"))
+    translation_id: Mapped[str] = mapped_column("translationId", KEY, _to_one("Translation.id"))
+    answer_id: Mapped[str] = mapped_column("answerId", KEY, _to_one("Answer.id"))
 
 
 class NumberAnswer(Base):
@@ -338,7 +362,7 @@ class NumberAnswer(Base):
 
     id: Mapped[str] = _id()
     value: Mapped[float] = mapped_column(sa.Double)
-    answer_id: Mapped[str] = mapped_column("answerId", sa.Text, _to_one("Answer.id"))
+    answer_id: Mapped[str] = mapped_column("answerId", KEY, _to_one("Answer.id"))
 
 
 class UnitAnswer(Base):
@@ -350,7 +374,7 @@ class UnitAnswer(Base):
     id: Mapped[str] = _id()
     value: Mapped[float] = mapped_column(sa.Double)
     unit: Mapped[Units] = mapped_column(_enum(Units, "Units"))
-    answer_id: Mapped[str] = mapped_column("answerId", sa.Text, _to_one("Answer.id"))
+    answer_id: Mapped[str] = mapped_column("answerId", KEY, _to_one("Answer.id"))
 
 
 class BooleanAnswer(Base):
@@ -363,7 +387,7 @@ class BooleanAnswer(Base):
 
     id: Mapped[str] = _id()
     value: Mapped[bool] = mapped_column(sa.Boolean)
-    answer_id: Mapped[str] = mapped_column("answerId", sa.Text, _to_one("Answer.id"))
+    answer_id: Mapped[str] = mapped_column("answerId", KEY, _to_one("Answer.id"))
 
 
 class LearningResource(Base):
@@ -372,11 +396,11 @@ class LearningResource(Base):
     __tablename__ = "LearningResource"
 
     id: Mapped[str] = _id()
-    language: Mapped[str] = mapped_column(sa.Text)
-    url: Mapped[str] = mapped_column(sa.Text)
+    language: Mapped[str] = mapped_column(TEXT)
+    url: Mapped[str] = mapped_column(TEXT)
     type: Mapped[LearningResourceType] = mapped_column(
         _enum(LearningResourceType, "LearningResourceType")
     )
-    module_id: Mapped[str] = mapped_column("moduleId", sa.Text, _to_one("Module.id"))
+    module_id: Mapped[str] = mapped_column("moduleId", KEY, _to_one("Module.id"))
     relevance: Mapped[float] = mapped_column(sa.Double, server_default=sa.text("0.0"))
-    suggested_by: Mapped[str | None] = mapped_column("suggestedBy", sa.Text)
+    suggested_by: Mapped[str | None] = mapped_column("suggestedBy", TEXT)

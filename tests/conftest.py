@@ -4,11 +4,14 @@
 - ``pg_url``: a fresh PostgreSQL database, dropped afterwards (see ``tests/databases.py``
   for where the server comes from: ``SEEDS_TEST_DATABASE_URL``, else Docker, else skip, or
   fail when ``CI`` is set).
-- ``db_url``: both of them, one after the other, so that a test written once runs on both.
+- ``mysql_url``: a fresh MySQL or MariaDB database, dropped afterwards (the server comes from
+  ``SEEDS_TEST_MYSQL_URL``; without it the test is skipped, or fails when ``CI`` is set).
+- ``db_url``: all three, one after the other, so that a test written once runs on each.
 - ``alembic_env``: the frozen Lumina fixture project's Alembic configuration (see
   ``tests/fixture_projects.py``), with ``DATABASE_URL`` set to ``db_url``.
 
-Tests using PostgreSQL carry the ``postgresql`` marker: ``-m "not postgresql"`` leaves them out.
+Tests using PostgreSQL carry the ``postgresql`` marker, those using MySQL the ``mysql`` marker:
+``-m "not postgresql"`` leaves them out.
 """
 
 from __future__ import annotations
@@ -24,10 +27,11 @@ from alembic.config import Config
 
 from tests.databases import (
     DockerContainer,
-    NoPostgres,
+    NoServer,
     ServerUrl,
     alembic_config,
     docker_available,
+    mysql_source,
     postgres_container,
     postgres_source,
     sqlite_file_url,
@@ -45,6 +49,8 @@ ENGINE_PACKAGE = Path(__file__).parent.parent / "alembic_seeds"
 
 #: Fixtures that need a PostgreSQL server; tests using them get the ``postgresql`` marker.
 _POSTGRES_FIXTURES = frozenset({"postgres_server_url", "pg_url"})
+#: The same for a MySQL or MariaDB server and the ``mysql`` marker.
+_MYSQL_FIXTURES = frozenset({"mysql_server_url", "mysql_url"})
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:
@@ -64,6 +70,11 @@ def pytest_configure(config: pytest.Config) -> None:
         "postgresql: needs a PostgreSQL server (SEEDS_TEST_DATABASE_URL, else Docker);"
         ' leave out with -m "not postgresql"',
     )
+    config.addinivalue_line(
+        "markers",
+        "mysql: needs a MySQL or MariaDB server (SEEDS_TEST_MYSQL_URL);"
+        ' leave out with -m "not mysql"',
+    )
     config.addinivalue_line("markers", "sqlite: runs on a SQLite file")
     config.addinivalue_line("markers", "slow: replays long histories (tens of seconds)")
     config.addinivalue_line(
@@ -79,6 +90,8 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if _POSTGRES_FIXTURES.intersection(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.postgresql)
+        if _MYSQL_FIXTURES.intersection(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.mysql)
 
 
 @pytest.fixture(scope="session")
@@ -86,7 +99,7 @@ def postgres_server_url() -> Iterator[str]:
     """URL of a PostgreSQL server database to create test databases from (never changed)."""
     source = postgres_source(os.environ, docker_available)
     match source:
-        case NoPostgres():
+        case NoServer():
             source.abort()
         case ServerUrl(url=url):
             yield url
@@ -102,6 +115,22 @@ def pg_url(postgres_server_url: str) -> Iterator[str]:
         yield url
 
 
+@pytest.fixture(scope="session")
+def mysql_server_url() -> str:
+    """URL of a MySQL or MariaDB server database to create test databases from (never changed)."""
+    source = mysql_source(os.environ)
+    if isinstance(source, NoServer):
+        source.abort()
+    return source.url
+
+
+@pytest.fixture
+def mysql_url(mysql_server_url: str) -> Iterator[str]:
+    """URL (``mysql+pymysql://``) of a new empty MySQL database, dropped after."""
+    with temporary_database(mysql_server_url) as url:
+        yield url
+
+
 @pytest.fixture
 def sqlite_url(tmp_path: Path) -> str:
     """URL (``sqlite:///``) of a SQLite file in ``tmp_path`` that does not exist yet."""
@@ -112,11 +141,12 @@ def sqlite_url(tmp_path: Path) -> str:
     params=[
         pytest.param("sqlite", id="sqlite", marks=pytest.mark.sqlite),
         pytest.param("postgresql", id="postgresql", marks=pytest.mark.postgresql),
+        pytest.param("mysql", id="mysql", marks=pytest.mark.mysql),
     ]
 )
 def db_url(request: pytest.FixtureRequest) -> str:
-    """URL of a fresh database, on SQLite then on PostgreSQL."""
-    fixture = {"sqlite": "sqlite_url", "postgresql": "pg_url"}[request.param]
+    """URL of a fresh database, on SQLite, PostgreSQL and MySQL (MariaDB) in turn."""
+    fixture = {"sqlite": "sqlite_url", "postgresql": "pg_url", "mysql": "mysql_url"}[request.param]
     url: str = request.getfixturevalue(fixture)
     return url
 
@@ -137,6 +167,7 @@ def second_db_url(db_url: str, tmp_path: Path, request: pytest.FixtureRequest) -
     if db_url.startswith("sqlite"):
         yield sqlite_file_url(tmp_path / "seeds_test_second.db")
         return
-    server: str = request.getfixturevalue("postgres_server_url")
+    server_fixture = "mysql_server_url" if db_url.startswith("mysql") else "postgres_server_url"
+    server: str = request.getfixturevalue(server_fixture)
     with temporary_database(server) as url:
         yield url

@@ -11,10 +11,15 @@ PostgreSQL comes from, in this order:
 
 Every test gets its own database (``seeds_test_<pid>_<n>_<random>``), created empty from
 ``template0`` and dropped afterwards, connections still open or not.
+
+MySQL or MariaDB comes from ``SEEDS_TEST_MYSQL_URL`` alone (``mysql+pymysql://...``; no
+container): without it MySQL tests are skipped, or fail when ``CI`` is set. Its throwaway
+databases take the server's default character set and collation, as a user's would.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import itertools
 import os
@@ -25,12 +30,14 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import pytest
+import sqlalchemy as sa
 from alembic.config import Config
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import Engine, make_url
+from sqlalchemy import create_engine, event, text
+from sqlalchemy.dialects import mysql
+from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.pool import NullPool
 
 from alembic_seeds.migration.environment import make_engine
@@ -48,7 +55,16 @@ POSTGRES_IMAGE = "postgres:15"
 HOW_TO_GET_POSTGRES = f"set {URL_ENV} or run a Docker engine"
 
 _SQLALCHEMY_DRIVER = "postgresql+psycopg"
+#: Environment variable naming the MySQL or MariaDB server to create test databases on.
+MYSQL_URL_ENV = "SEEDS_TEST_MYSQL_URL"
+_MYSQL_DRIVER = "mysql+pymysql"
 _counter = itertools.count(1)
+
+#: Text for the tables the tests define: VARCHAR in utf8mb4 compared by bytes on MySQL (a key
+#: cannot be on TEXT there, and the default collations merge ids that differ in case).
+TEXT = sa.Text().with_variant(
+    mysql.VARCHAR(191, charset="utf8mb4", collation="utf8mb4_nopad_bin"), "mysql"
+)
 
 
 # --- Where PostgreSQL comes from ---------------------------------------------------------
@@ -69,8 +85,8 @@ class DockerContainer:
 
 
 @dataclass(frozen=True)
-class NoPostgres:
-    """No PostgreSQL at all. ``required`` (CI is set) means fail rather than skip."""
+class NoServer:
+    """No server (PostgreSQL or MySQL) at all. ``required`` (CI is set): fail, never skip."""
 
     reason: str
     required: bool
@@ -82,7 +98,7 @@ class NoPostgres:
         pytest.skip(self.reason)
 
 
-PostgresSource = ServerUrl | DockerContainer | NoPostgres
+PostgresSource = ServerUrl | DockerContainer | NoServer
 
 
 def postgres_source(env: Mapping[str, str], docker_available: Callable[[], bool]) -> PostgresSource:
@@ -96,12 +112,37 @@ def postgres_source(env: Mapping[str, str], docker_available: Callable[[], bool]
     if docker_available():
         return DockerContainer()
     if env.get(CI_ENV, "").strip():
-        return NoPostgres(
+        return NoServer(
             f"PostgreSQL is required because {CI_ENV} is set, but there is none: "
             f"{HOW_TO_GET_POSTGRES}",
             required=True,
         )
-    return NoPostgres(f"no PostgreSQL server: {HOW_TO_GET_POSTGRES}", required=False)
+    return NoServer(f"no PostgreSQL server: {HOW_TO_GET_POSTGRES}", required=False)
+
+
+def mysql_source(env: Mapping[str, str]) -> ServerUrl | NoServer:
+    """Decide where MySQL comes from: ``SEEDS_TEST_MYSQL_URL``, else nothing (a skip, or a
+    failure when ``CI`` is set)."""
+    url = env.get(MYSQL_URL_ENV, "").strip()
+    if url:
+        return ServerUrl(normalize_mysql_url(url))
+    if env.get(CI_ENV, "").strip():
+        return NoServer(
+            f"MySQL is required because {CI_ENV} is set, but there is none: set {MYSQL_URL_ENV}",
+            required=True,
+        )
+    return NoServer(f"no MySQL server: set {MYSQL_URL_ENV}", required=False)
+
+
+def normalize_mysql_url(url: str) -> str:
+    """``url`` with the PyMySQL driver; ``ValueError`` if it is not a MySQL URL."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() not in ("mysql", "mariadb"):
+        raise ValueError(
+            f"{MYSQL_URL_ENV} must be a MySQL URL ({_MYSQL_DRIVER}://user@host:port/database), "
+            f"not {parsed.drivername}://..."
+        )
+    return parsed.set(drivername=_MYSQL_DRIVER).render_as_string(hide_password=False)
 
 
 def normalize_postgres_url(url: str) -> str:
@@ -166,10 +207,13 @@ def temporary_database(server_url: str) -> Iterator[str]:
     if name == server.database:  # pragma: no cover - a guard, not a case
         raise RuntimeError(f"refusing to use the server's own database {name!r}")
     admin = admin_engine(server_url)
+    mysql = admin.dialect.name == "mysql"
     try:
         quoted = admin.dialect.identifier_preparer.quote(name)
         with admin.connect() as connection:
-            connection.execute(text(f"CREATE DATABASE {quoted} TEMPLATE template0"))
+            # MySQL has no templates: a new database is empty.
+            template = "" if mysql else " TEMPLATE template0"
+            connection.execute(text(f"CREATE DATABASE {quoted}{template}"))
         try:
             yield server.set(database=name).render_as_string(hide_password=False)
         finally:
@@ -183,6 +227,9 @@ def drop_database(admin: Engine, name: str) -> None:
     if not name.startswith(DATABASE_PREFIX):
         raise ValueError(f"refusing to drop {name!r}: not a test database")
     quoted = admin.dialect.identifier_preparer.quote(name)
+    if admin.dialect.name == "mysql":
+        _drop_mysql_database(admin, name)
+        return
     with admin.connect() as connection:
         version = connection.dialect.server_version_info or (0,)
         if version >= (13,):
@@ -195,6 +242,23 @@ def drop_database(admin: Engine, name: str) -> None:
             ),
             {"name": name},
         )
+        connection.execute(text(f"DROP DATABASE IF EXISTS {quoted}"))
+
+
+def _drop_mysql_database(admin: Engine, name: str) -> None:
+    """End the sessions using ``name`` (DROP DATABASE would wait for their locks), drop it."""
+    quoted = admin.dialect.identifier_preparer.quote(name)
+    with admin.connect() as connection:
+        sessions = connection.execute(
+            text(
+                "SELECT id FROM information_schema.processlist"
+                " WHERE db = :name AND id <> connection_id()"
+            ),
+            {"name": name},
+        ).scalars()
+        for session in sessions.all():
+            with contextlib.suppress(Exception):
+                connection.execute(text(f"KILL {int(session)}"))
         connection.execute(text(f"DROP DATABASE IF EXISTS {quoted}"))
 
 
@@ -222,6 +286,36 @@ def sqlite_file_url(path: Path) -> str:
 def engine_for(url: str) -> Engine:
     """An engine as the project makes them: no pool; on SQLite, foreign keys enforced."""
     return make_engine(url)
+
+
+def hand_engine(url: str) -> Engine:
+    """An engine for statements written by hand in the tests.
+
+    They quote names the standard way ("Translation"); MySQL reads that as a string unless
+    the session has ANSI_QUOTES, so there its connections get it (only this engine's, never
+    the project's own).
+    """
+    engine = engine_for(url)
+    if engine.dialect.name in ("mysql", "mariadb"):
+        # Set by the driver as it connects, so that SQLAlchemy sees the mode from the start
+        # (its reflection reads SHOW CREATE TABLE in the quotes the mode gives).
+        event.listen(engine, "do_connect", _ansi_quotes)
+    return engine
+
+
+def _ansi_quotes(_dialect: Any, _record: Any, _args: Any, parameters: dict[str, Any]) -> None:
+    parameters["init_command"] = "SET SESSION sql_mode = CONCAT(@@sql_mode, ',ANSI_QUOTES')"
+
+
+@contextmanager
+def by_hand(url: str) -> Iterator[Connection]:
+    """A connection of ``hand_engine``, committed at the end."""
+    engine = hand_engine(url)
+    try:
+        with engine.begin() as connection:
+            yield connection
+    finally:
+        engine.dispose()
 
 
 def alembic_config(project_root: Path = LUMINA) -> Config:

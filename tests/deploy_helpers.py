@@ -11,6 +11,7 @@ Python start-ups.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -33,6 +34,7 @@ from alembic.script import ScriptDirectory
 from frozen_lumina.seeds import SPEC
 from sqlalchemy.engine import Connection, make_url
 
+from alembic_seeds.migration.dialects.mysql import lock_name
 from alembic_seeds.migration.dialects.postgresql import APPLICATION_NAME, LOCK_KEY
 from alembic_seeds.migration.scaffold import wired_env
 from tests.databases import engine_for
@@ -396,7 +398,11 @@ def alembic_processes(folder: Path) -> Iterator[AlembicProcesses]:
         processes.close()
 
 
-# -- looking at a PostgreSQL database ------------------------------------------------------
+# -- looking at a database (PostgreSQL, and MySQL where a helper says so) ----------------
+
+
+def is_mysql(url: str) -> bool:
+    return make_url(url).get_backend_name() in ("mysql", "mariadb")
 
 
 @contextmanager
@@ -464,6 +470,13 @@ def content_hashes(url: str, tables: Iterable[str] = SEEDED) -> dict[str, str | 
             if table not in existing:
                 result[table] = None
                 continue
+            if is_mysql(url):
+                # No md5 of a row there: the rows' texts, sorted, hashed here.
+                rows = connection.execute(sa.text(f"SELECT * FROM {quote(table)}")).all()
+                lines = sorted(repr(tuple(row)) for row in rows)
+                digest = hashlib.md5("".join(lines).encode(), usedforsecurity=False)
+                result[table] = f"{len(lines)}:{digest.hexdigest() if lines else ''}"
+                continue
             result[table] = connection.execute(
                 sa.text(
                     "SELECT count(*) || ':' || coalesce(md5(string_agg(h, '' ORDER BY h)), '')"
@@ -474,8 +487,18 @@ def content_hashes(url: str, tables: Iterable[str] = SEEDED) -> dict[str, str | 
 
 
 def alembic_backends(url: str) -> list[int]:
-    """Pids of server processes of ``alembic-seeds`` runs on the database of ``url``."""
+    """Pids of server processes of ``alembic-seeds`` runs on the database of ``url`` (on
+    MySQL: every other connection to it, the tests' own being closed)."""
     with connect(url) as connection:
+        if is_mysql(url):
+            rows = connection.execute(
+                sa.text(
+                    "SELECT ID FROM information_schema.PROCESSLIST"
+                    " WHERE DB = :db AND ID <> CONNECTION_ID()"
+                ),
+                {"db": database_name(url)},
+            )
+            return [row[0] for row in rows]
         rows = connection.execute(
             sa.text(
                 "SELECT pid FROM pg_stat_activity WHERE datname = :db AND application_name = :app"
@@ -487,8 +510,14 @@ def alembic_backends(url: str) -> list[int]:
 
 
 def lock_holders(url: str) -> list[int]:
-    """Pids holding the migration advisory lock on the database of ``url``."""
+    """Pids holding the migration advisory lock on the database of ``url`` (on MySQL: the
+    connection holding its named lock)."""
     with connect(url) as connection:
+        if is_mysql(url):
+            holder = connection.execute(
+                sa.text("SELECT IS_USED_LOCK(:name)"), {"name": lock_name(database_name(url))}
+            ).scalar()
+            return [] if holder is None else [int(holder)]
         rows = connection.execute(
             sa.text(
                 "SELECT l.pid FROM pg_locks l JOIN pg_database d ON d.oid = l.database"

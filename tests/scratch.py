@@ -32,7 +32,7 @@ from alembic_seeds.dataset.write import format_line
 from alembic_seeds.migration.autogenerate import Generated, autogenerate
 from alembic_seeds.migration.config import SeedsProject
 from alembic_seeds.migration.log import LogEntry, entries
-from tests.databases import engine_for
+from tests.databases import by_hand, engine_for
 from tests.fixture_projects import copy_project
 
 #: Every table the seed data fills.
@@ -96,12 +96,8 @@ class Scratch:
 
     def execute(self, sql: str, **parameters: Any) -> int:
         """Run one statement by hand, committed; the number of rows it touched."""
-        engine = engine_for(self.url)
-        try:
-            with engine.begin() as connection:
-                return connection.execute(sa.text(sql), parameters).rowcount
-        finally:
-            engine.dispose()
+        with by_hand(self.url) as connection:
+            return connection.execute(sa.text(sql), parameters).rowcount
 
     # -- seeddata/ ---------------------------------------------------------------------
 

@@ -26,7 +26,7 @@ from sqlalchemy.engine import make_url
 from alembic_seeds.apply.snapshot import read_dataset
 from alembic_seeds.changes.changeset import Dataset
 from alembic_seeds.migration.log import LogEntry, entries
-from tests.databases import engine_for
+from tests.databases import by_hand, engine_for
 from tests.fixture_projects import FIXTURE_PROJECTS
 
 
@@ -90,13 +90,9 @@ class SmallProject:
 
     def execute(self, sql: str, **parameters: object) -> list[sa.Row[tuple[object, ...]]]:
         """Run one statement as the application would (committed); its rows, if any."""
-        engine = engine_for(self.url)
-        try:
-            with engine.begin() as connection:
-                result = connection.execute(sa.text(sql), parameters)
-                return list(result) if result.returns_rows else []
-        finally:
-            engine.dispose()
+        with by_hand(self.url) as connection:
+            result = connection.execute(sa.text(sql), parameters)
+            return list(result) if result.returns_rows else []
 
 
 def small_project(name: str, url: str, monkeypatch: pytest.MonkeyPatch) -> SmallProject:
@@ -108,9 +104,23 @@ def small_project(name: str, url: str, monkeypatch: pytest.MonkeyPatch) -> Small
 def run_client(url: str, sql: str, path: Path) -> subprocess.CompletedProcess[str]:
     """Run ``sql`` with the backend's command-line client, stopping at the first error.
 
-    sqlite3 gets foreign keys switched on first, as the project's own connections have them.
+    sqlite3 gets foreign keys switched on first, as the project's own connections have them;
+    the mariadb client reads the script in utf8mb4 and stops at the first error by itself.
     """
-    if url.startswith("sqlite"):
+    if url.startswith("mysql"):
+        client = _client("mariadb")
+        parsed = make_url(url)
+        path.write_text(sql, encoding="utf-8")
+        arguments = [
+            client,
+            "--default-character-set=utf8mb4",
+            f"--host={parsed.host or '127.0.0.1'}",
+            f"--port={parsed.port or 3306}",
+            f"--user={parsed.username or 'root'}",
+            *([f"--password={parsed.password}"] if parsed.password else []),
+            str(parsed.database),
+        ]
+    elif url.startswith("sqlite"):
         client = _client("sqlite3")
         database = make_url(url).database
         assert database is not None

@@ -25,7 +25,7 @@ from alembic_seeds.dataset.labels import RowNamer
 from alembic_seeds.migration.database import shown_url
 from alembic_seeds.migration.replay import resolve_data_revision, states_around
 from alembic_seeds.review.render import MARKDOWN_MAX_CHARS, md_code, md_text, render
-from tests.databases import engine_for
+from tests.databases import hand_engine
 from tests.fixture_projects import LUMINA_FIRST_REVISION, copy_project
 
 FIRST = LUMINA_FIRST_REVISION
@@ -76,7 +76,7 @@ def edit_hebrew(project: Path, old: str = HEBREW, new: str = EDITED) -> None:
 
 
 def execute(url: str, statement: str, **parameters: str) -> None:
-    engine = engine_for(url)
+    engine = hand_engine(url)
     try:
         with engine.begin() as connection:
             connection.execute(sa.text(statement), parameters)
@@ -244,7 +244,7 @@ def test_check_db_reports_a_row_changed_by_hand(project: Path, database: str) ->
     assert len([line for line in out.splitlines() if line.startswith("      ")]) == 1
     assert "check failed: the database drifted from its applied revisions" in out
     # Nothing was written.
-    engine = engine_for(database)
+    engine = hand_engine(database)
     with engine.connect() as connection:
         value = connection.execute(
             sa.text('SELECT he_text FROM "Translation" WHERE id = :id'), {"id": TEXT_ID}
@@ -399,7 +399,7 @@ def test_database_without_schema_is_an_error(
     project: Path, db_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("DATABASE_URL", db_url)
-    engine = engine_for(db_url)
+    engine = hand_engine(db_url)
     with engine.connect():
         pass  # creates the SQLite file; PostgreSQL's database exists already
     engine.dispose()

@@ -20,7 +20,7 @@ from sqlalchemy.engine import make_url
 from tests.databases import (
     DATABASE_PREFIX,
     HOW_TO_GET_POSTGRES,
-    NoPostgres,
+    NoServer,
     ServerUrl,
     admin_engine,
     database_exists,
@@ -48,7 +48,7 @@ def test_a_given_url_wins_and_must_be_postgresql() -> None:
 @pytest.mark.parametrize(("ci", "required"), [("true", True), ("", False)])
 def test_without_postgres_ci_fails_and_elsewhere_skips(ci: str, required: bool) -> None:
     source = postgres_source({"CI": ci}, lambda: False)
-    assert isinstance(source, NoPostgres)
+    assert isinstance(source, NoServer)
     assert source.required is required
     expected = pytest.fail.Exception if required else pytest.skip.Exception
     with pytest.raises(expected, match=HOW_TO_GET_POSTGRES):

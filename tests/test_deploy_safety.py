@@ -72,7 +72,7 @@ from alembic_seeds.migration.autogenerate import autogenerate
 from alembic_seeds.migration.config import SeedsProject
 from alembic_seeds.migration.dialects.postgresql import LOCK_KEY, AdvisoryLock
 from lumina.seeds import SPEC as LIVE_SPEC
-from tests.databases import engine_for, temporary_database
+from tests.databases import TEXT, engine_for, temporary_database
 from tests.datasets import scaled
 from tests.deploy_helpers import (
     FIRST_DATA_REVISION,
@@ -93,6 +93,7 @@ from tests.deploy_helpers import (
     copy_project,
     database_name,
     execute,
+    is_mysql,
     lock_holders,
     log_rows,
     read_jsonl,
@@ -182,6 +183,9 @@ PROCESSES = 8
 #: Trials per wiring: the one-liner gets the full count, the project's own env.py (the same
 #: lock and connection code under it) fewer, to keep the suite's time in bounds.
 RACE_TRIALS = {"run_migrations": 10, "own-env": 4}
+#: On MySQL/MariaDB, fewer: the suite's time on 2 cores is bounded, and the lock is the same
+#: poll-and-give-up as on PostgreSQL (GET_LOCK with timeout 0).
+RACE_TRIALS_MYSQL = {"run_migrations": 3, "own-env": 2}
 
 #: env.py without the lock (nor any of the other protections): Alembic's context, directly.
 NO_LOCK_ENV = """
@@ -219,10 +223,23 @@ def race(project: Project, url: str, folder: Path) -> list[Run]:
         return warm.wait_all(timeout=180)
 
 
+@pytest.fixture(
+    params=[
+        pytest.param("postgres_server_url", id="postgresql", marks=pytest.mark.postgresql),
+        pytest.param("mysql_server_url", id="mysql", marks=pytest.mark.mysql),
+    ]
+)
+def deploy_server(request: pytest.FixtureRequest) -> tuple[str, dict[str, int]]:
+    """A server to race (or crash) deploys on, and the race trials to run there per wiring."""
+    url: str = request.getfixturevalue(request.param)
+    return url, RACE_TRIALS_MYSQL if request.param == "mysql_server_url" else RACE_TRIALS
+
+
 @pytest.mark.slow
 def test_concurrent_deploys_8_processes_10_trials_each_revision_once(
-    postgres_server_url: str, small_project: Project, tmp_path: Path, wiring: str
+    deploy_server: tuple[str, dict[str, int]], small_project: Project, tmp_path: Path, wiring: str
 ) -> None:
+    server_url, race_trials = deploy_server
     project = clone(small_project, tmp_path / "project").wire(wiring)
     wanted = expected_rows(project)
     wanted_counts: dict[str, int | None] = {t: len(wanted[t]) for t in SEEDED}
@@ -230,8 +247,8 @@ def test_concurrent_deploys_8_processes_10_trials_each_revision_once(
     data_revisions = project.data_revisions()
     assert data_revisions == [FIRST_DATA_REVISION, SMALL_REVISION]
     trials: list[dict[str, Any]] = []
-    for trial in range(RACE_TRIALS[wiring]):
-        with temporary_database(postgres_server_url) as url:
+    for trial in range(race_trials[wiring]):
+        with temporary_database(server_url) as url:
             started = time.monotonic()
             runs = race(project, url, tmp_path / f"trial-{trial}")
             elapsed = time.monotonic() - started
@@ -255,7 +272,7 @@ def test_concurrent_deploys_8_processes_10_trials_each_revision_once(
                 }
             )
     figure(
-        f"concurrent deploys (8 processes x {RACE_TRIALS[wiring]} trials, lock on, {wiring})",
+        f"concurrent deploys (8 processes x {race_trials[wiring]} trials, lock on, {wiring})",
         {
             "trials": len(trials),
             "processes_failed": 0,
@@ -414,6 +431,8 @@ def test_lock_holder_named_is_one_of_this_database(postgres_server_url: str) -> 
 
 #: Trials per wiring (as ``RACE_TRIALS``).
 CRASH_TRIALS = {"run_migrations": 30, "own-env": 10}
+#: On MySQL/MariaDB, fewer (the suite's time on 2 cores is bounded).
+CRASH_TRIALS_MYSQL = {"run_migrations": 6, "own-env": 3}
 CRASH_SEED = 20261128
 CRASH_REVISIONS = ("c0a5e0000001", "c0a5e0000002", "c0a5e0000003")
 
@@ -489,20 +508,22 @@ def boundary_of(url: str) -> str:
 
 @pytest.mark.slow
 def test_sigkill_at_a_random_moment_30_trials_leaves_a_revision_boundary(
-    postgres_server_url: str,
+    deploy_server: tuple[str, dict[str, int]],
     crash_project: Project,
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     wiring: str,
 ) -> None:
+    server_url = deploy_server[0]
+    crash_trials = CRASH_TRIALS_MYSQL if is_mysql(server_url) else CRASH_TRIALS
     project = clone(crash_project, tmp_path / "project").wire(wiring)
-    with temporary_database(postgres_server_url) as url:
+    with temporary_database(server_url) as url:
         expected = boundaries(project, url, monkeypatch)
     final = expected[project.all_revisions()[-1]]
     full_runs = []
     for attempt in range(3):  # T: the median of three full runs
         with (
-            temporary_database(postgres_server_url) as url,
+            temporary_database(server_url) as url,
             alembic_processes(tmp_path / f"full-{attempt}") as warm,
         ):
             index = warm.start(project, url, "upgrade", "heads")
@@ -518,10 +539,10 @@ def test_sigkill_at_a_random_moment_30_trials_leaves_a_revision_boundary(
     ends: Counter[str] = Counter()
     backend_linger: list[float] = []
     lock_linger: list[float] = []
-    for trial in range(CRASH_TRIALS[wiring]):
+    for trial in range(crash_trials[wiring]):
         delay = rng.uniform(0.1, duration)
         with (
-            temporary_database(postgres_server_url) as url,
+            temporary_database(server_url) as url,
             alembic_processes(tmp_path / f"trial-{trial}") as warm,
         ):
             victim = warm.start(project, url, "upgrade", "heads")
@@ -562,7 +583,7 @@ def test_sigkill_at_a_random_moment_30_trials_leaves_a_revision_boundary(
     figure(
         f"crash consistency (SIGKILL uniform in [0.1, T], {wiring})",
         {
-            "trials": CRASH_TRIALS[wiring],
+            "trials": crash_trials[wiring],
             "T_full_run_s": round(duration, 2),
             "T_runs_s": [round(seconds, 2) for seconds in full_runs],
             "end_states_after_kill": {name: ends[name] for name in order if ends[name]},
@@ -1193,26 +1214,34 @@ def hostile_metadata() -> tuple[sa.MetaData, sa.Table, sa.Table]:
     parent = sa.Table(
         HOSTILE_PARENT,
         hostile,
-        sa.Column(c["key"], sa.Text, primary_key=True),
-        sa.Column(c["semicolon"], sa.Text),
-        sa.Column(c["injection"], sa.Text),
-        sa.Column(c["unicode"], sa.Text),
+        sa.Column(c["key"], TEXT, primary_key=True),
+        sa.Column(c["semicolon"], TEXT),
+        sa.Column(c["injection"], TEXT),
+        sa.Column(c["unicode"], TEXT),
         sa.Column(c["number"], sa.Float),
         sa.Column(c["colon"], sa.Boolean),
     )
     child = sa.Table(
         HOSTILE_CHILD,
         hostile,
-        sa.Column("id", sa.Text, primary_key=True),
-        sa.Column(c["long"], sa.Text, sa.ForeignKey(parent.c[c["key"]]), nullable=False),
+        sa.Column("id", TEXT, primary_key=True),
+        sa.Column(c["long"], TEXT, sa.ForeignKey(parent.c[c["key"]]), nullable=False),
     )
     sa.Table("victim", hostile, sa.Column("id", sa.Integer, primary_key=True))
     return hostile, parent, child
 
 
 def quoted_forms(name: str) -> list[str]:
+    """``name`` as an identifier quoted the standard way or MySQL's (backticks), as it is
+    or with ``%`` doubled for a driver's format parameter style."""
     body = name.replace('"', '""')
-    return [f'"{body}"', f'"{body.replace("%", "%%")}"']
+    ticked = name.replace("`", "``")
+    return [
+        f'"{body}"',
+        f'"{body.replace("%", "%%")}"',
+        f"`{ticked}`",
+        f"`{ticked.replace('%', '%%')}`",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -1233,7 +1262,7 @@ def test_percent_sign_in_a_column_name(
     table = sa.Table(
         "discounts",
         percent,
-        sa.Column("id", sa.Text, primary_key=True),
+        sa.Column("id", TEXT, primary_key=True),
         sa.Column("50% off", sa.Float),
     )
     engine = engine_for(url)
@@ -1385,14 +1414,17 @@ def test_hostile_identifiers_are_quoted_in_every_statement(
         assert not unquoted_uses(refused, ["no such table"])
         assert not [s for s in refused if s.lstrip().upper().startswith(("INSERT", "CREATE"))]
 
-        # A name longer than PostgreSQL keeps: refused by SQLAlchemy before any SQL is sent
-        # (SQLite has no limit and takes it).
-        too_long = sa.Table(TOO_LONG, sa.MetaData(), sa.Column("id", sa.Text, primary_key=True))
+        # A name longer than PostgreSQL keeps: refused by SQLAlchemy before any SQL is sent;
+        # MySQL's server refuses it (64 characters at most); SQLite has no limit and takes it.
+        too_long = sa.Table(TOO_LONG, sa.MetaData(), sa.Column("id", TEXT, primary_key=True))
         with captured_statements(engine, monkeypatch) as sent:
             if engine.dialect.name == "postgresql":
                 with pytest.raises(sa.exc.IdentifierError, match="exceeds maximum length of 63"):
                     too_long.create(engine)
                 assert sent == []
+            elif engine.dialect.name == "mysql":
+                with pytest.raises(sa.exc.ProgrammingError, match="Incorrect table name"):
+                    too_long.create(engine)
             else:
                 too_long.create(engine)
         figure(

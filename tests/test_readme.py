@@ -4,7 +4,7 @@
   (``.venv/bin/...``), or is a tool the README says to have (``python3``, PostgreSQL's
   ``createdb``): never a bare ``seeds`` or ``alembic``, which a new shell does not find.
 - The PostgreSQL quick start, with the replacements the README names (host, port, user) and a
-  throwaway database name, creates the database and fills it.
+  throwaway database name, creates the database and fills it; so does the MySQL one.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from tests.fixture_projects import REPOSITORY_ROOT
 
 README = REPOSITORY_ROOT / "README.md"
 #: Programs a reader has before the quick start (or that it says to have).
-TOOLS = {"python3", "createdb"}
+TOOLS = {"python3", "createdb", "mariadb"}
 VENV = ".venv/bin/"
 
 
@@ -106,6 +106,55 @@ def test_postgresql_quick_start_as_pasted_creates_and_fills_the_database(
     if server.password:
         env["PGPASSWORD"] = str(server.password)
     admin = admin_engine(postgres_server_url)
+    try:
+        done = subprocess.run(
+            ["bash", "-e", "-c", commands],
+            cwd=project.root,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+        url = server.set(database=name).render_as_string(hide_password=False)
+        assert versions(url) == project.stored_heads()
+    finally:
+        drop_database(admin, name)
+        admin.dispose()
+
+
+def test_mysql_quick_start_as_pasted_creates_and_fills_the_database(
+    mysql_server_url: str, tmp_path: Path
+) -> None:
+    if shutil.which("mariadb") is None:
+        pytest.skip("mariadb (the client) is not on PATH")
+    venv = Path(sys.executable).parent.parent
+    if not (venv / "bin" / "alembic").exists():
+        pytest.skip("the tests do not run from a virtual environment with alembic in it")
+    quick_start = section(README.read_text(encoding="utf-8"), "Quick start")
+    [block] = [block for block in shell_blocks(quick_start) if "mariadb" in block]
+    for part in ("127.0.0.1", "3306", "-u root", "root@", "lumina"):
+        assert part in block, part
+    server = make_url(mysql_server_url)
+    name = unique_database_name()
+    # The driver is in the test environment already: installing the copy would repoint it.
+    pip, *rest = block.splitlines()
+    assert pip == f"{VENV}pip install -e '.[mysql]'", pip
+    commands = (
+        "\n".join(rest)
+        .replace("127.0.0.1", str(server.host))
+        .replace("3306", str(server.port or 3306))
+        .replace("-u root", f"-u {server.username}")
+        .replace("root@", f"{server.username}@")
+        .replace("lumina", name)
+    )
+    project = copy_project(tmp_path / "project")
+    (project.root / ".venv").symlink_to(venv)
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    if server.password:
+        env["MYSQL_PWD"] = str(server.password)
+    admin = admin_engine(mysql_server_url)
     try:
         done = subprocess.run(
             ["bash", "-e", "-c", commands],

@@ -385,7 +385,9 @@ def test_a_rename_written_as_sql_is_named(tmp_path: Path) -> None:
     variant(
         root,
         "5c0000000005",
-        'op.alter_column("book", "author_name", new_column_name="author")',
+        """op.alter_column(
+        "book", "author_name", new_column_name="author", existing_type=TEXT, existing_nullable=False
+    )""",
         'op.execute("ALTER TABLE book RENAME COLUMN author_name TO author")',
     )
     assert replay_error(root).startswith(

@@ -36,20 +36,26 @@ SCHEMA_REVISION = "c0100000aaaa"
 MODELS = '''
 """The models of a small project that is not Lumina (test only)."""
 import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
+
+# On MySQL: VARCHAR in utf8mb4 compared by bytes (a key cannot be on TEXT there).
+TEXT = sa.Text().with_variant(
+    mysql.VARCHAR(191, charset="utf8mb4", collation="utf8mb4_nopad_bin"), "mysql"
+)
 
 metadata = sa.MetaData()
 colour = sa.Table(
     "colour",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("name", sa.Text, nullable=False, unique=True),
+    sa.Column("name", TEXT, nullable=False, unique=True),
 )
 shade = sa.Table(
     "shade",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
     sa.Column("colour_id", sa.Integer, sa.ForeignKey("colour.id"), nullable=False),
-    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("name", TEXT, nullable=False),
 )
 '''
 
@@ -61,6 +67,12 @@ Revises:
 """
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import mysql
+
+# On MySQL: VARCHAR in utf8mb4 compared by bytes (a key cannot be on TEXT there).
+TEXT = sa.Text().with_variant(
+    mysql.VARCHAR(191, charset="utf8mb4", collation="utf8mb4_nopad_bin"), "mysql"
+)
 
 revision = "{SCHEMA_REVISION}"
 down_revision = None
@@ -72,13 +84,13 @@ def upgrade() -> None:
     op.create_table(
         "colour",
         sa.Column("id", sa.Integer, primary_key=True),
-        sa.Column("name", sa.Text, nullable=False, unique=True),
+        sa.Column("name", TEXT, nullable=False, unique=True),
     )
     op.create_table(
         "shade",
         sa.Column("id", sa.Integer, primary_key=True),
         sa.Column("colour_id", sa.Integer, sa.ForeignKey("colour.id"), nullable=False),
-        sa.Column("name", sa.Text, nullable=False),
+        sa.Column("name", TEXT, nullable=False),
     )
 
 

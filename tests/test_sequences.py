@@ -3,6 +3,10 @@ revision inserts rows with explicit keys, the application's own INSERT without a
 a key no row holds, after an upgrade, after a downgrade, and after offline SQL run with
 the client (PostgreSQL: the engine moves the sequence forward, never back; SQLite: the
 row id and AUTOINCREMENT follow explicit keys by themselves).
+
+Not on MySQL/MariaDB: MariaDB's SETVAL takes only a constant, so moving a sequence past the
+largest key needs a statement built from a value read first, which the engine does not do
+yet (README, MySQL and MariaDB).
 """
 
 from __future__ import annotations
@@ -21,9 +25,15 @@ SCHEMA, FIRST, SECOND = "c0a700000001", "c0a700000002", "c0a700000003"
 TABLES = ("colour", "shape", "size")
 
 
-@pytest.fixture
-def counter(db_url: str, monkeypatch: pytest.MonkeyPatch) -> SmallProject:
-    return small_project("counter", db_url, monkeypatch)
+@pytest.fixture(
+    params=[
+        pytest.param("sqlite_url", id="sqlite", marks=pytest.mark.sqlite),
+        pytest.param("pg_url", id="postgresql", marks=pytest.mark.postgresql),
+    ]
+)
+def counter(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> SmallProject:
+    url: str = request.getfixturevalue(request.param)
+    return small_project("counter", url, monkeypatch)
 
 
 def insert_as_the_application(project: SmallProject) -> dict[str, int]:

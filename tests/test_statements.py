@@ -25,6 +25,7 @@ from alembic_seeds.apply import dialect as dialect_module
 from alembic_seeds.apply import writes
 from alembic_seeds.apply.dialect import ApplyImpl, impl_for
 from alembic_seeds.apply.engine import apply_changes
+from alembic_seeds.apply.mysql import MariadbImpl, MysqlImpl
 from alembic_seeds.apply.plan import build_plan
 from alembic_seeds.apply.postgresql import PostgresqlImpl
 from alembic_seeds.apply.sqlite import SqliteImpl
@@ -32,8 +33,9 @@ from alembic_seeds.apply.staging import staging_table
 from alembic_seeds.changes.changeset import ChangeSet, RowUpdate, TableChanges
 from alembic_seeds.migration.revision_run import render_offline
 
-DIALECTS = ("postgresql", "sqlite")
+DIALECTS = ("postgresql", "sqlite", "mysql")
 POSTGRESQL = make_url("postgresql+psycopg://").get_dialect()()
+MYSQL = make_url("mysql+pymysql://").get_dialect()()
 
 
 def offline(dialect: str, metadata: sa.MetaData, changes: ChangeSet) -> list[str]:
@@ -145,7 +147,7 @@ def test_offline_log_row_takes_the_databases_clock(dialect: str, clock: str, ela
 TEXTS = ["100% sure", "%s %(x)s %%", "tab\tthere", "back\\slash", "it's", "$$", "two\nlines"]
 
 
-@pytest.mark.parametrize("dialect", DIALECTS)
+@pytest.mark.parametrize("dialect", ["postgresql", "sqlite"])
 def test_offline_texts_are_written_byte_for_byte(dialect: str) -> None:
     rows = [node(f"t-{i:02}", None) | {"name": text} for i, text in enumerate(TEXTS)]
     statements = offline(dialect, tree_metadata, ChangeSet({"node": TableChanges(inserts=rows)}))
@@ -163,6 +165,18 @@ def test_offline_sqlite_spells_a_carriage_return_as_bytes() -> None:
         "postgresql", tree_metadata, ChangeSet({"node": TableChanges(inserts=[row])})
     )
     assert "'a\r\nb'" in insert  # psql keeps it as it is
+
+
+def test_offline_mysql_escapes_backslashes_and_spells_a_carriage_return_as_bytes() -> None:
+    """The mysql client reads a backslash as an escape (unless NO_BACKSLASH_ESCAPES), and
+    drops a carriage return before a line break."""
+    rows = [node(f"t-{i:02}", None) | {"name": text} for i, text in enumerate(TEXTS)]
+    rows.append(node("t-cr", None) | {"name": "a\r\nb"})
+    statements = offline("mysql", tree_metadata, ChangeSet({"node": TableChanges(inserts=rows)}))
+    for statement, text in zip(statements, TEXTS, strict=False):
+        escaped = text.replace("\\", "\\\\").replace("'", "''")
+        assert "'" + escaped + "'" in statement, (statement, text)
+    assert "CONVERT(X'610d0a62' USING utf8mb4)" in statements[len(TEXTS)]
 
 
 SWAP = ChangeSet(
@@ -183,6 +197,17 @@ def test_offline_swap_parks_both_rows_first(dialect: str, marker: str) -> None:
     assert statements[:4] == [
         f"UPDATE label SET code=({marker} || CAST(0 AS TEXT)) WHERE label.id = 'L1';",
         f"UPDATE label SET code=({marker} || CAST(1 AS TEXT)) WHERE label.id = 'L2';",
+        "UPDATE label SET code='beta' WHERE label.id = 'L1';",
+        "UPDATE label SET code='alpha' WHERE label.id = 'L2';",
+    ]
+
+
+def test_offline_swap_parks_both_rows_first_on_mysql_with_a_text_marker() -> None:
+    # CHAR(31) alone would be a binary string on MySQL.
+    marker = "char(31 USING utf8mb4)"
+    assert offline("mysql", ranks_metadata, SWAP)[:4] == [
+        f"UPDATE label SET code=(concat({marker}, CAST(0 AS CHAR))) WHERE label.id = 'L1';",
+        f"UPDATE label SET code=(concat({marker}, CAST(1 AS CHAR))) WHERE label.id = 'L2';",
         "UPDATE label SET code='beta' WHERE label.id = 'L1';",
         "UPDATE label SET code='alpha' WHERE label.id = 'L2';",
     ]
@@ -319,6 +344,27 @@ def test_online_parks_then_inserts_and_updates_then_deletes_whatever_the_number_
     assert len(many) == len(few)
 
 
+def test_online_rekey_is_one_statement_on_mysql_whatever_the_number_of_rows() -> None:
+    metadata = sa.MetaData()
+    sa.Table("node", metadata, sa.Column("id", sa.String(8), primary_key=True))
+    sa.Table(
+        "edge",
+        metadata,
+        sa.Column("id", sa.String(8), primary_key=True),
+        sa.Column("a", sa.String(8), sa.ForeignKey("node.id"), nullable=False),
+        sa.Column("b", sa.String(8), sa.ForeignKey("node.id"), nullable=False),
+        sa.UniqueConstraint("a", "b"),
+    )
+    deletes = [{"id": f"OLD{i}", "a": f"n{i}", "b": "m"} for i in range(30)]
+    inserts = [{"id": f"NEW{i}", "a": f"n{i}", "b": "m"} for i in range(30)]
+    plan = build_plan(metadata, ChangeSet({"edge": TableChanges(inserts=inserts, deletes=deletes)}))
+    for position in range(30):
+        plan.table("edge").rekeys[(f"OLD{position}",)] = (f"NEW{position}",)
+    statement = str(writes.rekey(plan.table("edge")).compile(dialect=MYSQL))
+    assert statement.startswith("UPDATE edge SET id=CASE WHEN (edge.id = %s) THEN %s WHEN")
+    assert statement.count("WHEN") == 30 and statement.count("UPDATE") == 1
+
+
 # -- one implementation per dialect ----------------------------------------------------
 
 
@@ -326,16 +372,19 @@ def test_each_dialect_gets_its_own_implementation_and_others_the_default() -> No
 
     assert type(impl_for(POSTGRESQL)) is PostgresqlImpl
     assert type(impl_for(sa.create_engine("sqlite://").dialect)) is SqliteImpl
-    # No module of its own (yet): the dialect-neutral default.
-    assert type(impl_for(make_url("mysql://").get_dialect()())) is ApplyImpl
+    assert type(impl_for(MYSQL)) is MysqlImpl
+    assert type(impl_for(make_url("mariadb+pymysql://").get_dialect()())) is MariadbImpl
+    # No module of its own: the dialect-neutral default.
+    oracle = make_url("oracle://").get_dialect()()
+    assert type(impl_for(oracle)) is ApplyImpl
 
     class Registered(ApplyImpl):
-        __dialect__ = "mysql"
+        __dialect__ = "oracle"
 
     try:
-        assert type(impl_for(make_url("mysql://").get_dialect()())) is Registered
+        assert type(impl_for(oracle)) is Registered
     finally:
-        del dialect_module._IMPLS["mysql"]
+        del dialect_module._IMPLS["oracle"]
 
 
 def test_the_default_implementation_fills_a_table_with_one_executemany() -> None:

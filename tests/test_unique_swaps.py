@@ -16,7 +16,7 @@ from alembic_seeds.apply.engine import apply_changes
 from alembic_seeds.apply.parking import MARKER
 from alembic_seeds.changes.changeset import ChangeSet, RowUpdate, TableChanges
 from alembic_seeds.errors import ApplyError
-from tests.databases import engine_for
+from tests.databases import TEXT, engine_for
 from tests.scratch import counts, dump, make_scratch
 from tests.small_projects import SmallProject, run_sql, small_project
 
@@ -86,20 +86,20 @@ def test_offline_sql_of_swaps_and_rekeys_runs_with_the_client_and_equals_online(
 
 def pairings_metadata() -> tuple[sa.MetaData, sa.Table, sa.Table]:
     metadata = sa.MetaData()
-    sa.Table("person", metadata, sa.Column("id", sa.Text, primary_key=True))
+    sa.Table("person", metadata, sa.Column("id", TEXT, primary_key=True))
     pairing = sa.Table(
         "pairing",
         metadata,
-        sa.Column("id", sa.Text, primary_key=True),
-        sa.Column("left_id", sa.Text, sa.ForeignKey("person.id"), nullable=False),
-        sa.Column("right_id", sa.Text, sa.ForeignKey("person.id"), nullable=False),
+        sa.Column("id", TEXT, primary_key=True),
+        sa.Column("left_id", TEXT, sa.ForeignKey("person.id"), nullable=False),
+        sa.Column("right_id", TEXT, sa.ForeignKey("person.id"), nullable=False),
         sa.UniqueConstraint("left_id", "right_id"),
     )
     remark = sa.Table(
         "remark",
         metadata,
-        sa.Column("id", sa.Text, primary_key=True),
-        sa.Column("pairing_id", sa.Text, sa.ForeignKey("pairing.id"), nullable=False),
+        sa.Column("id", TEXT, primary_key=True),
+        sa.Column("pairing_id", TEXT, sa.ForeignKey("pairing.id"), nullable=False),
     )
     return metadata, pairing, remark
 

@@ -18,10 +18,12 @@ from typing import Any, ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.schema import DropTable
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from alembic_seeds.apply.plan import Plan
 from alembic_seeds.apply.schema import UniqueKey
+from alembic_seeds.apply.staging import staging_type
 from alembic_seeds.errors import ApplyError
 
 _IMPLS: dict[str, type[ApplyImpl]] = {}
@@ -59,6 +61,18 @@ class ApplyImpl:
         return None
 
     # -- online ------------------------------------------------------------------------
+
+    def check_tables(self, connection: Connection, plan: Plan) -> None:
+        """Raise an ``ApplyError`` where the tables as the database has them cannot take the
+        plan's rows exactly (before anything is staged or written)."""
+
+    def staging_type(self, column: sa.Column[Any]) -> sa.types.TypeEngine[Any]:
+        """The type of the staging column that holds values of ``column``."""
+        return staging_type(column)
+
+    def drop_staging(self, table: sa.Table) -> sa.Executable:
+        """The statement that drops a staging table inside the revision's transaction."""
+        return DropTable(table)
 
     def fill(self, connection: Connection, table: sa.Table, rows: Iterator[tuple[Any, ...]]) -> int:
         """Write ``rows`` (values in the order of ``table.columns``) in one bulk statement."""
@@ -100,6 +114,33 @@ class ApplyImpl:
         """SQL for a text that the plain quoted form would not carry through the client
         unchanged (None: the plain form does)."""
         return None
+
+
+def driver_executemany(
+    connection: Connection, table: sa.Table, rows: Iterator[tuple[Any, ...]], marker: str
+) -> int:
+    """Write ``rows`` into ``table`` with the driver's executemany of one INSERT, values
+    bound positionally as ``marker`` (no bind names made of column names)."""
+    dialect = connection.dialect
+    processors = [column.type.bind_processor(dialect) for column in table.columns]
+    preparer = dialect.identifier_preparer
+    names = ", ".join(preparer.quote(column.name) for column in table.columns)
+    marks = ", ".join(marker for _ in table.columns)
+    batch = [
+        tuple(
+            value if process is None else process(value)
+            for process, value in zip(processors, row, strict=True)
+        )
+        for row in rows
+    ]
+    target = f"{preparer.format_table(table)} ({names})"
+    if marker == "%s":
+        # A format parameter style reads every % of the statement, the names' included.
+        target = target.replace("%", "%%")
+    statement = f"INSERT INTO {target} VALUES ({marks})"
+    if batch:
+        connection.exec_driver_sql(statement, batch)
+    return len(batch)
 
 
 def _offline_compiler(base: type[SQLCompiler], impl: ApplyImpl) -> type[SQLCompiler]:

@@ -21,7 +21,7 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
-from sqlalchemy.schema import CreateTable, DropTable
+from sqlalchemy.schema import CreateTable
 
 from alembic_seeds.apply import checks, rows, skip, writes
 from alembic_seeds.apply.dialect import ApplyImpl, impl_for
@@ -102,16 +102,16 @@ class _Apply:
 
     def run(self) -> ApplyReport:
         started = time.perf_counter()
-        with _named(self.context):
-            # The tables as they are at this point of the history, which the models may
-            # not describe (a column a later schema revision drops).
-            with self._counted() as reading:
-                shapes = live_shapes(
-                    self.connection, self.metadata, unknown_to(self.metadata, self.changes)
-                )
+        # The tables as they are at this point of the history, which the models may not
+        # describe (a column a later schema revision drops).
+        with _named(self.context), self._counted() as reading:
+            shapes = live_shapes(
+                self.connection, self.metadata, unknown_to(self.metadata, self.changes)
+            )
             metadata = tables_at(self.metadata, self.changes, shapes)
             plan = build_plan(metadata, self.changes, self.impl.defers)
             preparation = self.impl.before_writes(plan)
+            self.impl.check_tables(self.connection, plan)
         reports = {table.name: TableReport(table.name) for table in plan.tables}
         empty = self._empty_tables(plan, reports)
         staged = [
@@ -121,12 +121,13 @@ class _Apply:
         mismatches = [m for table in staged for m in table.mismatches]
         if mismatches and self.policy is DriftPolicy.ERROR:
             raise DriftError(mismatches, self.context)
+        _refuse_drifted_rekeys(plan, mismatches, self.context)
         if mismatches and self.policy is DriftPolicy.SKIP:
             self._leave_kept_rows(plan, staged, mismatches)
         self._write(plan, staged, preparation)
         for table in staged:
             for staging in table.stagings():
-                self._execute(table.report, DropTable(staging.table))
+                self._execute(table.report, self.impl.drop_staging(staging.table))
         return ApplyReport(
             tables=[table.report for table in staged],
             mismatches=[m for table in staged for m in table.mismatches],
@@ -221,7 +222,14 @@ class _Apply:
         self, report: TableReport, target: sa.Table, columns: list[str], **roles: Any
     ) -> Staging:
         self.serial += 1
-        staging = staging_table(self.staging_metadata, self.serial, target, columns, **roles)
+        staging = staging_table(
+            self.staging_metadata,
+            self.serial,
+            target,
+            columns,
+            column_type=self.impl.staging_type,
+            **roles,
+        )
         self._execute(report, CreateTable(staging.table))
         return staging
 
@@ -297,6 +305,13 @@ class _Apply:
                 ):
                     if staging is not None and parks:
                         self._execute(table.report, writes.park(table.plan, staging))
+        for table in staged:
+            if table.plan.rekeys:
+                with _timed(table.report):
+                    self._execute(table.report, writes.rekey(table.plan))
+                # The re-key is the insert and the delete of the change set.
+                table.report.inserted += len(table.plan.rekeys)
+                table.report.deleted += len(table.plan.rekeys)
         for table in reversed(staged):
             if table.deletes is not None and table.plan.early:
                 with _timed(table.report):
@@ -380,6 +395,29 @@ class _Apply:
             if report is not None and self.impl.is_lock_timeout(error):
                 raise TableLockedError(report.table, self.context) from error
             raise
+
+
+def _refuse_drifted_rekeys(plan: Plan, mismatches: list[Mismatch], context: str) -> None:
+    """A re-key is one update of the key: neither skipping nor overwriting one of its two
+    rows (the delete of the old key, the insert of the new) can be carried out on it."""
+    for table in plan.tables:
+        if not table.rekeys:
+            continue
+        olds = set(table.rekeys)
+        news = set(table.rekeys.values())
+        for mismatch in mismatches:
+            key = (
+                tuple(mismatch.key[k] for k in table.keys) if mismatch.table == table.name else None
+            )
+            if key is not None and (key in olds or key in news):
+                shown = ", ".join(f"{k}={v!r}" for k, v in mismatch.key.items())
+                prefix = f"{context}: " if context else ""
+                raise ApplyError(
+                    f"{prefix}{table.name} {shown}: {mismatch.kind} in the database, and the "
+                    "change set re-keys it (written as one update of its key), which drift "
+                    "overwrite or skip cannot split; nothing was written: put the row back as "
+                    "the revision expects it, or write the re-key in a revision of its own"
+                )
 
 
 @contextmanager

@@ -17,6 +17,7 @@ from alembic_seeds.apply.dialect import ApplyImpl
 from alembic_seeds.apply.parking import parked_value
 from alembic_seeds.apply.plan import Park, TablePlan, build_plan
 from alembic_seeds.apply.values import to_database
+from alembic_seeds.apply.writes import rekey
 from alembic_seeds.changes.changeset import ChangeSet, Key, Row, row_key
 
 
@@ -27,11 +28,16 @@ def offline_statements(
     yield from impl.before_writes(plan)
     for table in plan.parents_first():
         yield from _parks(table)
+    for table in plan.parents_first():
+        if table.rekeys:
+            yield rekey(table)
     for table in plan.children_first():
         yield from _deletes(table, early=True)
     for table in plan.parents_first():
+        rekeyed = set(table.rekeys.values())
         for row in _by_depth(table.changes.inserts, table, table.insert_depth):
-            yield table.table.insert().values(_database_row(table.table, row))
+            if row_key(row, table.keys) not in rekeyed:
+                yield table.table.insert().values(_database_row(table.table, row))
         for update in table.changes.updates:
             yield (
                 table.table.update()
@@ -85,7 +91,8 @@ def _deletes(table: TablePlan, early: bool) -> Iterator[sa.Executable]:
         return
     rows = _by_depth(table.changes.deletes, table, table.delete_depth, reverse=True)
     for row in rows:
-        if (row_key(row, table.keys) in table.early) == early:
+        key = row_key(row, table.keys)
+        if (key in table.early) == early and key not in table.rekeys:
             yield table.table.delete().where(_is(table, row))
 
 

@@ -37,6 +37,13 @@ def _char(element: parking_marker, compiler: SQLCompiler, **kw: Any) -> str:
     return f"char({ord(MARKER)})"
 
 
+@compiles(parking_marker, "mysql")
+@compiles(parking_marker, "mariadb")
+def _char_using(element: parking_marker, compiler: SQLCompiler, **kw: Any) -> str:
+    # CHAR() alone makes a binary string on MySQL.
+    return f"char({ord(MARKER)} USING utf8mb4)"
+
+
 @compiles(parking_marker, "postgresql")
 def _chr(element: parking_marker, compiler: SQLCompiler, **kw: Any) -> str:
     return f"chr({ord(MARKER)})"

@@ -39,7 +39,15 @@ from alembic_seeds.apply.schema import (
     sequence_column,
     unique_keys,
 )
-from alembic_seeds.changes.changeset import ChangeSet, Key, Row, RowUpdate, TableChanges, row_key
+from alembic_seeds.changes.changeset import (
+    ChangeSet,
+    Key,
+    Row,
+    RowUpdate,
+    TableChanges,
+    row_key,
+    same_value,
+)
 from alembic_seeds.errors import ApplyError
 
 #: Parking preference: NULL needs no value, a text marker no look-up, a number a MAX().
@@ -98,6 +106,9 @@ class TablePlan:
     self_references: list[SelfReference] = field(default_factory=list)
     #: The key column a sequence fills, when the change set inserts into this table.
     sequence: sa.Column[Any] | None = None
+    #: Deletes that an insert repeats under a new key, written as one UPDATE of the key
+    #: instead (old key -> new key); see ``Plan.rekey_blocked_deletes``.
+    rekeys: dict[Key, Key] = field(default_factory=dict)
 
     @property
     def name(self) -> str:
@@ -160,6 +171,27 @@ class Plan:
             if blocked.operation == "delete":
                 self.table(blocked.table).early.add(blocked.key)
         self.blocked = [b for b in self.blocked if b.operation != "delete"]
+
+    def rekey_blocked_deletes(self) -> None:
+        """Write each blocked delete that an insert of its table repeats under a new key (the
+        same value in every other column it names) as an UPDATE of the key: ON UPDATE CASCADE
+        carries the new key to the rows that refer to it, so the delete, the insert and the
+        referrers' repointing all hold row by row. Only for a one-column key of a table whose
+        every referring foreign key cascades updates; the rest stays blocked.
+
+        The insert then finds its row there (and is skipped) and the delete finds nothing.
+        """
+        left: list[Blocked] = []
+        for blocked in self.blocked:
+            table = self.table(blocked.table) if blocked.operation == "delete" else None
+            if table is not None and blocked.key in table.rekeys:
+                continue  # another row referring to it named it already
+            new = _repeating_insert(table, blocked.key) if table is not None else None
+            if table is None or new is None:
+                left.append(blocked)
+                continue
+            table.rekeys[blocked.key] = new
+        self.blocked = left
 
 
 def build_plan(
@@ -347,6 +379,41 @@ def _largest(changes: TableChanges, column: str) -> Any:
     values += [update.after.get(column) for update in changes.updates]
     numbers = [v for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
     return max(numbers) if numbers else None
+
+
+# -- re-keys -----------------------------------------------------------------------------
+
+
+def _repeating_insert(table: TablePlan, key: Key) -> Key | None:
+    """The key of the insert that repeats the delete of ``key`` under a new key, where a
+    re-key can write it (see ``Plan.rekey_blocked_deletes``); None otherwise."""
+    if len(table.keys) != 1 or not _updates_cascade(table.table):
+        return None
+    taken = set(table.rekeys.values())
+    [deleted] = [row for row in table.changes.deletes if row_key(row, table.keys) == key]
+    content = {c: v for c, v in deleted.items() if c not in table.keys}
+    for row in table.changes.inserts:
+        new = row_key(row, table.keys)
+        others = {c: v for c, v in row.items() if c not in table.keys}
+        if (
+            new != key
+            and new not in taken
+            and others.keys() == content.keys()
+            and all(same_value(others[c], content[c]) for c in content)
+        ):
+            return new
+    return None
+
+
+def _updates_cascade(table: sa.Table) -> bool:
+    """Whether every foreign key that refers to ``table`` follows an update of its key."""
+    assert table.metadata is not None
+    return all(
+        (key.constraint is None or str(key.constraint.onupdate or "").upper() == "CASCADE")
+        for other in table.metadata.tables.values()
+        for key in other.foreign_keys
+        if key.column.table is table
+    )
 
 
 # -- deletes that go first -------------------------------------------------------------

@@ -12,7 +12,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from alembic_seeds.apply.dialect import ApplyImpl, unresolved
+from alembic_seeds.apply.dialect import ApplyImpl, driver_executemany, unresolved
 from alembic_seeds.apply.plan import Plan
 
 
@@ -36,19 +36,5 @@ class SqliteImpl(ApplyImpl):
         return f"CAST(X'{value.encode('utf-8').hex()}' AS TEXT)"
 
     def fill(self, connection: Connection, table: sa.Table, rows: Iterator[tuple[Any, ...]]) -> int:
-        processors = [column.type.bind_processor(self.dialect) for column in table.columns]
-        preparer = self.dialect.identifier_preparer
-        names = ", ".join(preparer.quote(column.name) for column in table.columns)
-        marks = ", ".join("?" for _ in table.columns)
-        batch = [
-            tuple(
-                value if process is None else process(value)
-                for process, value in zip(processors, row, strict=True)
-            )
-            for row in rows
-        ]
         # The driver's executemany: one prepared statement, however many rows.
-        connection.exec_driver_sql(
-            f"INSERT INTO {preparer.format_table(table)} ({names}) VALUES ({marks})", batch
-        )
-        return len(batch)
+        return driver_executemany(connection, table, rows, "?")

@@ -8,7 +8,7 @@ spelled as strings.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -63,8 +63,13 @@ def staging_table(
     ordinal: bool = False,
     early: bool = False,
     depth: bool = False,
+    column_type: Callable[[sa.Column[Any]], sa.types.TypeEngine[Any]] | None = None,
 ) -> Staging:
-    """A staging table for ``columns`` of ``target`` (and, for updates, ``with_before``)."""
+    """A staging table for ``columns`` of ``target`` (and, for updates, ``with_before``).
+
+    ``column_type`` gives the type of the staging column for a target column (default:
+    ``staging_type``)."""
+    type_of = column_type or staging_type
     staging_columns: list[sa.Column[Any]] = []
     names = target.columns.keys()
     value: dict[str, sa.Column[Any]] = {}
@@ -73,11 +78,11 @@ def staging_table(
     parked: dict[str, sa.Column[Any]] = {}
     for name in columns:
         index = names.index(name)
-        column_type = _staging_type(target.c[name].type)
-        value[name] = sa.Column(f"v{index}", column_type)
+        value_type = type_of(target.c[name])
+        value[name] = sa.Column(f"v{index}", value_type)
         staging_columns.append(value[name])
         if name in with_before:
-            before[name] = sa.Column(f"b{index}", column_type)
+            before[name] = sa.Column(f"b{index}", value_type)
             changed[name] = sa.Column(f"s{index}", sa.Boolean)
             staging_columns += [before[name], changed[name]]
     for name in park:
@@ -93,8 +98,10 @@ def staging_table(
     return Staging(table, target, value, before, changed, parked, **extra)
 
 
-def _staging_type(column_type: sa.types.TypeEngine[Any]) -> sa.types.TypeEngine[Any]:
-    """The column type for staging: enum types by name only (never created, no CHECK)."""
+def staging_type(column: sa.Column[Any]) -> sa.types.TypeEngine[Any]:
+    """The type of a staging column for ``column``: its own, an enum type by name only
+    (never created, no CHECK)."""
+    column_type = column.type
     if isinstance(column_type, sa.Enum):
         return sa.Enum(
             *column_type.enums,

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from alembic_seeds.apply.parking import parked_value
 from alembic_seeds.apply.plan import TablePlan
 from alembic_seeds.apply.staging import Staging
+from alembic_seeds.apply.values import to_database
 
 
 def park(plan: TablePlan, staging: Staging) -> sa.Update:
@@ -32,6 +33,19 @@ def park(plan: TablePlan, staging: Staging) -> sa.Update:
         for column, flag in staging.park.items()
     }
     return target.update().where(staging.matches(), sa.or_(*staging.park.values())).values(values)
+
+
+def rekey(plan: TablePlan) -> sa.Update:
+    """The rows ``plan.rekeys`` names get their new key, in one statement (a one-column key:
+    MySQL assigns left to right, so a second key column would see the first one's new value)."""
+    [name] = plan.keys
+    column = plan.table.c[name]
+    olds = [to_database(column, old[0]) for old in plan.rekeys]
+    cases = [
+        (column == to_database(column, old[0]), to_database(column, new[0]))
+        for old, new in plan.rekeys.items()
+    ]
+    return plan.table.update().where(column.in_(olds)).values({name: sa.case(*cases)})
 
 
 def insert(staging: Staging) -> sa.Insert:

@@ -84,6 +84,9 @@ class Failure:
     what: str
     connection_lost: bool = False
     complete: bool = False
+    #: The database commits each DDL statement on its own (MySQL): a schema revision that
+    #: failed keeps what ran before the failure.
+    ddl_committed: bool = False
 
 
 def understood(error: BaseException, connection: Connection, timeouts: Timeouts) -> Failure | None:
@@ -103,13 +106,15 @@ def understood(error: BaseException, connection: Connection, timeouts: Timeouts)
         lost = connection.dialect.is_disconnect(error, None, None)
     else:
         return None
-    described = dialect_for(connection.dialect.name).describe_error(original, timeouts)
+    support = dialect_for(connection.dialect.name)
+    committed = not support.transactional_ddl
+    described = support.describe_error(original, timeouts)
     if described is not None:
-        return Failure(described, lost or connection.invalidated)
+        return Failure(described, lost or connection.invalidated, ddl_committed=committed)
     message = database_message(original, connection.engine.url)
     if lost:
         return Failure(f"the connection to the database was lost ({message})", True)
-    return Failure(message)
+    return Failure(message, ddl_committed=committed)
 
 
 def failed(failure: Failure, where: Where | None, state: str | None = None) -> CommandError:
@@ -133,4 +138,10 @@ def _consequence(failure: Failure, where: Where | None) -> str:
         return "nothing was written"
     if failure.connection_lost:
         return "the server rolled back what the revision had not committed"
+    if failure.ddl_committed:
+        return (
+            "a data revision was rolled back, nothing of it was written; of a schema revision "
+            "the DDL statements before the failure stay (this database commits each one), "
+            "with the version table at the revision before it"
+        )
     return "it was rolled back, nothing of it was written"

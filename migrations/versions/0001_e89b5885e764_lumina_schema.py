@@ -14,7 +14,7 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
-from sqlalchemy.dialects import postgresql
+from sqlalchemy.dialects import mysql, postgresql
 
 revision: str = "e89b5885e764"
 down_revision: str | Sequence[str] | None = None
@@ -30,8 +30,21 @@ ENUM_LABELS: dict[str, tuple[str, ...]] = {
     "LearningResourceType": ("video",),
 }
 
-# The contract's "publishedAt": millisecond precision on PostgreSQL, as Prisma declares it.
-TIMESTAMP_3 = sa.DateTime().with_variant(postgresql.TIMESTAMP(precision=3), "postgresql")
+# The contract's "publishedAt": millisecond precision on PostgreSQL, as Prisma declares it (and
+# on MySQL/MariaDB, whose DATETIME otherwise drops the fraction).
+TIMESTAMP_3 = (
+    sa.DateTime()
+    .with_variant(postgresql.TIMESTAMP(precision=3), "postgresql")
+    .with_variant(mysql.DATETIME(fsp=3), "mysql")
+)
+
+# MySQL/MariaDB: texts in utf8mb4 (Hebrew, symbols, emoji) compared by their bytes
+# (utf8mb4_nopad_bin: the default collations ignore case and trailing spaces, which would
+# merge distinct ids), ids as VARCHAR (a key cannot be on TEXT). Elsewhere TEXT as it was.
+_CHARSET = "utf8mb4"
+_COLLATION = "utf8mb4_nopad_bin"
+ID = sa.Text().with_variant(mysql.VARCHAR(191, charset=_CHARSET, collation=_COLLATION), "mysql")
+TEXT = sa.Text().with_variant(mysql.TEXT(charset=_CHARSET, collation=_COLLATION), "mysql")
 
 
 def _enum(name: str) -> sa.Enum:
@@ -41,7 +54,9 @@ def _enum(name: str) -> sa.Enum:
 
 
 def _text(name: str, *, nullable: bool = False) -> sa.Column[str]:
-    return sa.Column(name, sa.Text, nullable=nullable)
+    # An id, a reference to one (``...Id``) or an end of a join table (``A``, ``B``).
+    is_key = name == "id" or name.endswith("Id") or name in ("A", "B")
+    return sa.Column(name, ID if is_key else TEXT, nullable=nullable)
 
 
 def _pk(table: str) -> sa.PrimaryKeyConstraint:
@@ -290,8 +305,11 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     """Drop the whole Lumina schema, enum types included."""
+    # MySQL refuses to drop an index a foreign key needs; the table takes it along anyway.
+    mysql_family = op.get_context().dialect.name in ("mysql", "mariadb")
     for name in reversed(JOIN_TABLES):
-        op.drop_index(f"{name}_B_index", table_name=name)
+        if not mysql_family:
+            op.drop_index(f"{name}_B_index", table_name=name)
         op.drop_table(name)
     for name in reversed(TABLES):
         op.drop_table(name)

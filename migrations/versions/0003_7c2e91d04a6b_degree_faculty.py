@@ -15,8 +15,14 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import mysql
 
 import alembic_seeds
+
+# Ids as the first schema revision declares them (VARCHAR in bytes on MySQL/MariaDB).
+ID = sa.Text().with_variant(
+    mysql.VARCHAR(191, charset="utf8mb4", collation="utf8mb4_nopad_bin"), "mysql"
+)
 
 revision: str = "7c2e91d04a6b"
 down_revision: str | Sequence[str] | None = "5d1c0a7e93b2"
@@ -32,9 +38,9 @@ def _degree(*extra: sa.Column[str] | sa.Constraint) -> sa.Table:
     return sa.Table(
         "Degree",
         sa.MetaData(),
-        sa.Column("id", sa.Text, nullable=False),
-        sa.Column("translationId", sa.Text, nullable=False),
-        sa.Column("universityId", sa.Text, nullable=False),
+        sa.Column("id", ID, nullable=False),
+        sa.Column("translationId", ID, nullable=False),
+        sa.Column("universityId", ID, nullable=False),
         *extra,
         sa.PrimaryKeyConstraint("id", name="Degree_pkey"),
         sa.ForeignKeyConstraint(
@@ -66,7 +72,7 @@ def _foreign_key() -> sa.ForeignKeyConstraint:
 
 def upgrade() -> None:
     """Add the column and its foreign key."""
-    column = sa.Column("facultyId", sa.Text, nullable=True)
+    column = sa.Column("facultyId", ID, nullable=True)
     if op.get_context().dialect.name != "sqlite":
         op.add_column("Degree", column)
         op.create_foreign_key(
@@ -100,7 +106,7 @@ def downgrade() -> None:
     with (
         alembic_seeds.table_rebuild(),
         op.batch_alter_table(
-            "Degree", copy_from=_degree(sa.Column("facultyId", sa.Text), _foreign_key())
+            "Degree", copy_from=_degree(sa.Column("facultyId", ID), _foreign_key())
         ) as batch,
     ):
         batch.drop_constraint(FOREIGN_KEY, type_="foreignkey")

@@ -14,6 +14,12 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import mysql
+
+# Ids as the first schema revision declares them (VARCHAR in bytes on MySQL/MariaDB).
+ID = sa.Text().with_variant(
+    mysql.VARCHAR(191, charset="utf8mb4", collation="utf8mb4_nopad_bin"), "mysql"
+)
 
 revision: str = "b8f3a5c2d917"
 down_revision: str | Sequence[str] | None = "7c2e91d04a6b"
@@ -25,9 +31,9 @@ def upgrade() -> None:
     """Create the table and its unique index."""
     op.create_table(
         "BooleanAnswer",
-        sa.Column("id", sa.Text, nullable=False),
+        sa.Column("id", ID, nullable=False),
         sa.Column("value", sa.Boolean, nullable=False),
-        sa.Column("answerId", sa.Text, nullable=False),
+        sa.Column("answerId", ID, nullable=False),
         sa.PrimaryKeyConstraint("id", name="BooleanAnswer_pkey"),
         sa.ForeignKeyConstraint(
             ["answerId"],
@@ -43,5 +49,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     """Drop the table (its rows go with it: the data revisions that wrote them are
     downgraded first, since they depend on this revision)."""
-    op.drop_index("BooleanAnswer_answerId_key", table_name="BooleanAnswer")
+    # MySQL refuses to drop an index a foreign key needs; the table takes it along anyway.
+    if op.get_context().dialect.name not in ("mysql", "mariadb"):
+        op.drop_index("BooleanAnswer_answerId_key", table_name="BooleanAnswer")
     op.drop_table("BooleanAnswer")

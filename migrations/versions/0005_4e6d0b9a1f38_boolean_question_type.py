@@ -23,8 +23,15 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from alembic.util import CommandError
+from sqlalchemy.dialects import mysql
 
 import alembic_seeds
+
+# Ids as the first schema revision declares them (VARCHAR in bytes on MySQL/MariaDB).
+ID = sa.Text().with_variant(
+    mysql.VARCHAR(191, charset="utf8mb4", collation="utf8mb4_nopad_bin"), "mysql"
+)
 
 revision: str = "4e6d0b9a1f38"
 down_revision: str | Sequence[str] | None = "b8f3a5c2d917"
@@ -51,6 +58,7 @@ def downgrade() -> None:
     """Remove the label again: refused while a question still has it (the data revisions
     that wrote such questions depend on this revision, so they are downgraded first)."""
     if op.get_context().dialect.name != "postgresql":
+        _refuse_while_in_use()
         _rebuild_question(AFTER, BEFORE)
         return
     # PostgreSQL cannot drop a label: the type is made anew without it.
@@ -70,6 +78,19 @@ END $$"""
     op.execute('DROP TYPE "QuestionType_with_boolean"')
 
 
+def _refuse_while_in_use() -> None:
+    """MySQL/MariaDB: say why, before MODIFY COLUMN fails on a row with the label ("data
+    truncated"). SQLite's rebuilt CHECK names the type itself; offline, the statement fails
+    as it is."""
+    context = op.get_context()
+    if context.as_sql or context.dialect.name not in ("mysql", "mariadb"):
+        return
+    question = sa.table("Question", sa.column("type", sa.Text))
+    in_use = sa.select(sa.literal(1)).select_from(question).where(question.c.type == "boolean")
+    if op.get_bind().execute(in_use.limit(1)).first() is not None:
+        raise CommandError("questions of type boolean remain: the QuestionType label cannot go")
+
+
 def _enum(name: str, labels: tuple[str, ...]) -> sa.Enum:
     return sa.Enum(*labels, name=name, native_enum=True, create_constraint=True)
 
@@ -80,14 +101,14 @@ def _question(labels: tuple[str, ...]) -> sa.Table:
     return sa.Table(
         "Question",
         sa.MetaData(),
-        sa.Column("id", sa.Text, nullable=False),
+        sa.Column("id", ID, nullable=False),
         sa.Column(
             "validationStatus",
             _enum("QuestionValidationStatus", STATUS),
             nullable=False,
             server_default="ai_generated",
         ),
-        sa.Column("translationId", sa.Text, nullable=False),
+        sa.Column("translationId", ID, nullable=False),
         sa.Column("type", _enum("QuestionType", labels), nullable=False),
         sa.PrimaryKeyConstraint("id", name="Question_pkey"),
         sa.ForeignKeyConstraint(

@@ -21,7 +21,7 @@ from alembic.config import Config
 
 from alembic_seeds.commands import check, revision
 from alembic_seeds.migration.config import SeedsProject
-from tests.databases import engine_for
+from tests.databases import hand_engine
 from tests.live_project import copy_live_project
 
 pytestmark = pytest.mark.data
@@ -97,7 +97,7 @@ def test_a_degree_faculty_and_a_boolean_answer_through_the_spec(
 
     monkeypatch.setenv("DATABASE_URL", db_url)
     command.upgrade(config(root), "heads")
-    engine = engine_for(db_url)
+    engine = hand_engine(db_url)
     try:
         with engine.connect() as connection:
             assert (

@@ -3,8 +3,8 @@ how its failures read.
 
 One module per dialect, named as SQLAlchemy names the dialect (``postgresql.py``,
 ``sqlite.py``), each with one ``DIALECT``. A dialect without a module gets ``Dialect`` itself:
-no lock, no settings, the driver's own words. Supporting another database (MySQL's
-``GET_LOCK``, say) is one more module here.
+no lock, no settings, the driver's own words. Supporting another database is one more
+module here.
 """
 
 from __future__ import annotations
@@ -27,6 +27,8 @@ class Dialect:
     name = "default"
     #: The lock every run takes; None: the database has none, and runs must not overlap.
     lock: MigrationLock | None = None
+    #: Whether DDL statements are part of the transaction around them (not on MySQL).
+    transactional_ddl: bool = True
 
     def connect_args(self, timeouts: Timeouts) -> dict[str, Any]:
         """Options for the driver's connect() of an engine this project makes."""

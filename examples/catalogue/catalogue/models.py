@@ -3,9 +3,13 @@
 import sqlalchemy as sa
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+# On MySQL and MariaDB, texts in utf8mb4 compared by their bytes (the default collations
+# ignore case and trailing spaces); other databases ignore these options.
+BYTES = {"mysql_charset": "utf8mb4", "mysql_collate": "utf8mb4_nopad_bin"}
+
 
 class Base(DeclarativeBase):
-    pass
+    __table_args__ = BYTES
 
 
 class Category(Base):
@@ -41,4 +45,6 @@ product_tag = sa.Table(
     Base.metadata,
     sa.Column("product_id", sa.ForeignKey("product.id"), primary_key=True),
     sa.Column("tag_id", sa.ForeignKey("tag.id"), primary_key=True),
+    mysql_charset="utf8mb4",
+    mysql_collate="utf8mb4_nopad_bin",
 )

@@ -28,13 +28,17 @@ def upgrade() -> None:
     sa.Column('parent_id', sa.Integer(), nullable=True),
     sa.ForeignKeyConstraint(['parent_id'], ['category.id'], ),
     sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('slug')
+    sa.UniqueConstraint('slug'),
+    mysql_charset='utf8mb4',
+    mysql_collate='utf8mb4_nopad_bin'
     )
     op.create_table('tag',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name', sa.String(length=80), nullable=False),
     sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('name')
+    sa.UniqueConstraint('name'),
+    mysql_charset='utf8mb4',
+    mysql_collate='utf8mb4_nopad_bin'
     )
     op.create_table('product',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -44,14 +48,18 @@ def upgrade() -> None:
     sa.Column('category_id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['category_id'], ['category.id'], ),
     sa.PrimaryKeyConstraint('id'),
-    sa.UniqueConstraint('sku')
+    sa.UniqueConstraint('sku'),
+    mysql_charset='utf8mb4',
+    mysql_collate='utf8mb4_nopad_bin'
     )
     op.create_table('product_tag',
     sa.Column('product_id', sa.Integer(), nullable=False),
     sa.Column('tag_id', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['product_id'], ['product.id'], ),
     sa.ForeignKeyConstraint(['tag_id'], ['tag.id'], ),
-    sa.PrimaryKeyConstraint('product_id', 'tag_id')
+    sa.PrimaryKeyConstraint('product_id', 'tag_id'),
+    mysql_charset='utf8mb4',
+    mysql_collate='utf8mb4_nopad_bin'
     )
     # ### end Alembic commands ###
 

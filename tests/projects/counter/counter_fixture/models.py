@@ -3,6 +3,13 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
+
+# MySQL/MariaDB: VARCHAR (a key cannot be on TEXT), in utf8mb4 and compared by bytes.
+TEXT = sa.Text().with_variant(
+    mysql.VARCHAR(191, charset="utf8mb4", collation="utf8mb4_nopad_bin"), "mysql"
+)
+
 
 metadata = sa.MetaData()
 
@@ -11,7 +18,7 @@ colour = sa.Table(
     "colour",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True),
-    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("name", TEXT, nullable=False),
     sqlite_autoincrement=True,
 )
 
@@ -20,7 +27,7 @@ size = sa.Table(
     "size",
     metadata,
     sa.Column("id", sa.Integer, sa.Identity(), primary_key=True),
-    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("name", TEXT, nullable=False),
 )
 
 #: A sequence of its own (PostgreSQL; SQLite has none and uses the row id).
@@ -29,5 +36,5 @@ shape = sa.Table(
     "shape",
     metadata,
     sa.Column("id", sa.Integer, shape_id, primary_key=True),
-    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("name", TEXT, nullable=False),
 )

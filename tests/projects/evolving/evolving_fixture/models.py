@@ -13,6 +13,13 @@ from types import SimpleNamespace
 from typing import Any, Final
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
+
+# MySQL/MariaDB: VARCHAR (a key cannot be on TEXT), in utf8mb4 and compared by bytes.
+TEXT = sa.Text().with_variant(
+    mysql.VARCHAR(191, charset="utf8mb4", collation="utf8mb4_nopad_bin"), "mysql"
+)
+
 
 #: The stages, oldest first; each is the schema after one schema revision.
 STAGES: Final = (
@@ -41,15 +48,15 @@ def metadata_at(stage: str) -> sa.MetaData:
     sa.Table(
         "genre",
         metadata,
-        sa.Column("id", sa.Text, primary_key=True),
-        sa.Column("code", sa.Text, nullable=False, unique=True),
-        sa.Column("name", sa.Text, nullable=False),
+        sa.Column("id", TEXT, primary_key=True),
+        sa.Column("code", TEXT, nullable=False, unique=True),
+        sa.Column("name", TEXT, nullable=False),
     )
     columns: list[Any] = [
-        sa.Column("id", sa.Text, primary_key=True),
-        sa.Column("isbn", sa.Text, nullable=False, unique=True),
-        sa.Column("title", sa.Text, nullable=False),
-        sa.Column("genre_id", sa.Text, sa.ForeignKey("genre.id"), nullable=False),
+        sa.Column("id", TEXT, primary_key=True),
+        sa.Column("isbn", TEXT, nullable=False, unique=True),
+        sa.Column("title", TEXT, nullable=False),
+        sa.Column("genre_id", TEXT, sa.ForeignKey("genre.id"), nullable=False),
         sa.Column(
             "format",
             book_format(FORMATS_WITH_EBOOK if at >= STAGES.index("ebook") else FORMATS),
@@ -57,9 +64,9 @@ def metadata_at(stage: str) -> sa.MetaData:
         ),
     ]
     if at < STAGES.index("shelf_dropped"):
-        columns.append(sa.Column("shelf_code", sa.Text, nullable=True))
+        columns.append(sa.Column("shelf_code", TEXT, nullable=True))
     author = "author" if at >= STAGES.index("author_renamed") else "author_name"
-    columns.append(sa.Column(author, sa.Text, nullable=False))
+    columns.append(sa.Column(author, TEXT, nullable=False))
     if at >= STAGES.index("pages"):
         required = at >= STAGES.index("pages_required")
         columns.append(sa.Column("pages", sa.Integer, nullable=not required))
@@ -68,9 +75,9 @@ def metadata_at(stage: str) -> sa.MetaData:
         sa.Table(
             "award",
             metadata,
-            sa.Column("id", sa.Text, primary_key=True),
-            sa.Column("book_id", sa.Text, sa.ForeignKey("book.id"), nullable=False),
-            sa.Column("name", sa.Text, nullable=False),
+            sa.Column("id", TEXT, primary_key=True),
+            sa.Column("book_id", TEXT, sa.ForeignKey("book.id"), nullable=False),
+            sa.Column("name", TEXT, nullable=False),
             sa.Column("year", sa.Integer, nullable=True),
         )
     return metadata

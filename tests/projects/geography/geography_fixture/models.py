@@ -11,6 +11,20 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
+
+# MySQL/MariaDB: VARCHAR (a key cannot be on TEXT), in utf8mb4 and compared by bytes.
+TEXT = sa.Text().with_variant(
+    mysql.VARCHAR(191, charset="utf8mb4", collation="utf8mb4_nopad_bin"), "mysql"
+)
+
+
+def string(length: int) -> sa.types.TypeEngine[str]:
+    """``String(length)``, compared by bytes on MySQL/MariaDB."""
+    return sa.String(length).with_variant(
+        mysql.VARCHAR(length, charset="utf8mb4", collation="utf8mb4_nopad_bin"), "mysql"
+    )
+
 
 metadata = sa.MetaData()
 
@@ -18,16 +32,16 @@ country = sa.Table(
     "country",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("iso_code", sa.String(2), nullable=False, unique=True),
-    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("iso_code", string(2), nullable=False, unique=True),
+    sa.Column("name", TEXT, nullable=False),
 )
 
 subdivision = sa.Table(
     "subdivision",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("code", sa.String(16), nullable=False, unique=True),
-    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("code", string(16), nullable=False, unique=True),
+    sa.Column("name", TEXT, nullable=False),
     sa.Column("country_id", sa.Integer, sa.ForeignKey("country.id"), nullable=False),
     sa.Column("parent_id", sa.Integer, sa.ForeignKey("subdivision.id"), nullable=True),
 )
@@ -36,7 +50,7 @@ tag = sa.Table(
     "tag",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("name", sa.String(64), nullable=False, unique=True),
+    sa.Column("name", string(64), nullable=False, unique=True),
 )
 
 subdivision_tag = sa.Table(
@@ -50,7 +64,7 @@ city = sa.Table(
     "city",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
-    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("name", TEXT, nullable=False),
     sa.Column("subdivision_id", sa.Integer, sa.ForeignKey("subdivision.id"), nullable=False),
     sa.Column("population", sa.Integer, nullable=True),
 )
@@ -58,7 +72,7 @@ city = sa.Table(
 airport = sa.Table(
     "airport",
     metadata,
-    sa.Column("iata", sa.String(3), primary_key=True),
-    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("iata", string(3), primary_key=True),
+    sa.Column("name", TEXT, nullable=False),
     sa.Column("city_id", sa.Integer, sa.ForeignKey("city.id"), nullable=False),
 )

@@ -3,25 +3,32 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
+
+# MySQL/MariaDB: VARCHAR (a key cannot be on TEXT), in utf8mb4 and compared by bytes.
+TEXT = sa.Text().with_variant(
+    mysql.VARCHAR(191, charset="utf8mb4", collation="utf8mb4_nopad_bin"), "mysql"
+)
+
 
 metadata = sa.MetaData()
 
 label = sa.Table(
     "label",
     metadata,
-    sa.Column("id", sa.Text, primary_key=True),
-    sa.Column("code", sa.Text, nullable=False, unique=True),
-    sa.Column("title", sa.Text, nullable=False),
+    sa.Column("id", TEXT, primary_key=True),
+    sa.Column("code", TEXT, nullable=False, unique=True),
+    sa.Column("title", TEXT, nullable=False),
 )
 
 #: Ranked within their label; an optional note, unique where given.
 item = sa.Table(
     "item",
     metadata,
-    sa.Column("id", sa.Text, primary_key=True),
-    sa.Column("label_id", sa.Text, sa.ForeignKey("label.id", ondelete="RESTRICT"), nullable=False),
+    sa.Column("id", TEXT, primary_key=True),
+    sa.Column("label_id", TEXT, sa.ForeignKey("label.id", ondelete="RESTRICT"), nullable=False),
     sa.Column("position", sa.Integer, nullable=False),
-    sa.Column("note", sa.Text, unique=True),
+    sa.Column("note", TEXT, unique=True),
     sa.UniqueConstraint("label_id", "position"),
 )
 
@@ -29,9 +36,9 @@ item = sa.Table(
 pairing = sa.Table(
     "pairing",
     metadata,
-    sa.Column("id", sa.Text, primary_key=True),
-    sa.Column("left_id", sa.Text, sa.ForeignKey("label.id", ondelete="RESTRICT"), nullable=False),
-    sa.Column("right_id", sa.Text, sa.ForeignKey("label.id", ondelete="RESTRICT"), nullable=False),
+    sa.Column("id", TEXT, primary_key=True),
+    sa.Column("left_id", TEXT, sa.ForeignKey("label.id", ondelete="RESTRICT"), nullable=False),
+    sa.Column("right_id", TEXT, sa.ForeignKey("label.id", ondelete="RESTRICT"), nullable=False),
     sa.UniqueConstraint("left_id", "right_id"),
 )
 
@@ -41,9 +48,9 @@ pairing_tag = sa.Table(
     metadata,
     sa.Column(
         "pairing_id",
-        sa.Text,
+        TEXT,
         sa.ForeignKey("pairing.id", ondelete="RESTRICT"),
         primary_key=True,
     ),
-    sa.Column("tag", sa.Text, primary_key=True),
+    sa.Column("tag", TEXT, primary_key=True),
 )

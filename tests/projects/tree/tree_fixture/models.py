@@ -3,6 +3,13 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
+
+# MySQL/MariaDB: VARCHAR (a key cannot be on TEXT), in utf8mb4 and compared by bytes.
+TEXT = sa.Text().with_variant(
+    mysql.VARCHAR(191, charset="utf8mb4", collation="utf8mb4_nopad_bin"), "mysql"
+)
+
 
 metadata = sa.MetaData()
 
@@ -11,20 +18,20 @@ metadata = sa.MetaData()
 node = sa.Table(
     "node",
     metadata,
-    sa.Column("id", sa.Text, primary_key=True),
-    sa.Column("parent_id", sa.Text, sa.ForeignKey("node.id", ondelete="RESTRICT")),
-    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("id", TEXT, primary_key=True),
+    sa.Column("parent_id", TEXT, sa.ForeignKey("node.id", ondelete="RESTRICT")),
+    sa.Column("name", TEXT, nullable=False),
 )
 
 #: The same shape with a DEFERRABLE foreign key (INITIALLY IMMEDIATE).
 branch = sa.Table(
     "branch",
     metadata,
-    sa.Column("id", sa.Text, primary_key=True),
+    sa.Column("id", TEXT, primary_key=True),
     sa.Column(
         "parent_id",
-        sa.Text,
+        TEXT,
         sa.ForeignKey("branch.id", deferrable=True, initially="IMMEDIATE"),
     ),
-    sa.Column("name", sa.Text, nullable=False),
+    sa.Column("name", TEXT, nullable=False),
 )

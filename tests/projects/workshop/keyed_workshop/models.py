@@ -8,6 +8,13 @@ references (``tool_material``).
 from typing import Final
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import mysql
+
+# MySQL/MariaDB: VARCHAR (a key cannot be on TEXT), in utf8mb4 and compared by bytes.
+TEXT = sa.Text().with_variant(
+    mysql.VARCHAR(191, charset="utf8mb4", collation="utf8mb4_nopad_bin"), "mysql"
+)
+
 
 metadata: Final = sa.MetaData(
     naming_convention={
@@ -21,7 +28,7 @@ tool: Final = sa.Table(
     "tool",
     metadata,
     sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("name", sa.Text, nullable=False, unique=True),
+    sa.Column("name", TEXT, nullable=False, unique=True),
     sa.Column("weight_grams", sa.Integer),
 )
 
@@ -29,7 +36,7 @@ material: Final = sa.Table(
     "material",
     metadata,
     sa.Column("id", sa.Integer, sa.Identity(), primary_key=True),
-    sa.Column("name", sa.Text, nullable=False, unique=True),
+    sa.Column("name", TEXT, nullable=False, unique=True),
 )
 
 tool_material: Final = sa.Table(

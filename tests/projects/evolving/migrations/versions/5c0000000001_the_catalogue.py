@@ -10,8 +10,15 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import mysql
 
 from alembic_seeds import create_log_table, drop_log_table
+
+# MySQL/MariaDB: VARCHAR (a key cannot be on TEXT), in utf8mb4 and compared by bytes.
+TEXT = sa.Text().with_variant(
+    mysql.VARCHAR(191, charset="utf8mb4", collation="utf8mb4_nopad_bin"), "mysql"
+)
+
 
 revision: str = "5c0000000001"
 down_revision: str | Sequence[str] | None = None
@@ -24,23 +31,23 @@ FORMATS = ("hardcover", "paperback")
 def upgrade() -> None:
     op.create_table(
         "genre",
-        sa.Column("id", sa.Text, primary_key=True),
-        sa.Column("code", sa.Text, nullable=False, unique=True),
-        sa.Column("name", sa.Text, nullable=False),
+        sa.Column("id", TEXT, primary_key=True),
+        sa.Column("code", TEXT, nullable=False, unique=True),
+        sa.Column("name", TEXT, nullable=False),
     )
     op.create_table(
         "book",
-        sa.Column("id", sa.Text, primary_key=True),
-        sa.Column("isbn", sa.Text, nullable=False, unique=True),
-        sa.Column("title", sa.Text, nullable=False),
-        sa.Column("genre_id", sa.Text, sa.ForeignKey("genre.id"), nullable=False),
+        sa.Column("id", TEXT, primary_key=True),
+        sa.Column("isbn", TEXT, nullable=False, unique=True),
+        sa.Column("title", TEXT, nullable=False),
+        sa.Column("genre_id", TEXT, sa.ForeignKey("genre.id"), nullable=False),
         sa.Column(
             "format",
             sa.Enum(*FORMATS, name="book_format", native_enum=True, create_constraint=True),
             nullable=False,
         ),
-        sa.Column("shelf_code", sa.Text, nullable=True),
-        sa.Column("author_name", sa.Text, nullable=False),
+        sa.Column("shelf_code", TEXT, nullable=True),
+        sa.Column("author_name", TEXT, nullable=False),
     )
     create_log_table(op)
 

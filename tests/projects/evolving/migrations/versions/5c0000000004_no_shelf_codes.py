@@ -10,6 +10,13 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import mysql
+
+# MySQL/MariaDB: VARCHAR (a key cannot be on TEXT), in utf8mb4 and compared by bytes.
+TEXT = sa.Text().with_variant(
+    mysql.VARCHAR(191, charset="utf8mb4", collation="utf8mb4_nopad_bin"), "mysql"
+)
+
 
 revision: str = "5c0000000004"
 down_revision: str | Sequence[str] | None = "5c0000000003"
@@ -24,4 +31,4 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.add_column("book", sa.Column("shelf_code", sa.Text, nullable=True))
+    op.add_column("book", sa.Column("shelf_code", TEXT, nullable=True))

@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import mysql
+
+# MySQL's CHANGE COLUMN restates the column: its type as the first revision made it.
+TEXT = sa.Text().with_variant(
+    mysql.VARCHAR(191, charset="utf8mb4", collation="utf8mb4_nopad_bin"), "mysql"
+)
 
 revision: str = "5c0000000005"
 down_revision: str | Sequence[str] | None = "5c0000000004"
@@ -19,8 +26,12 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    op.alter_column("book", "author_name", new_column_name="author")
+    op.alter_column(
+        "book", "author_name", new_column_name="author", existing_type=TEXT, existing_nullable=False
+    )
 
 
 def downgrade() -> None:
-    op.alter_column("book", "author", new_column_name="author_name")
+    op.alter_column(
+        "book", "author", new_column_name="author_name", existing_type=TEXT, existing_nullable=False
+    )

@@ -14,8 +14,15 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import mysql
 
 import alembic_seeds
+
+# MySQL/MariaDB: VARCHAR (a key cannot be on TEXT), in utf8mb4 and compared by bytes.
+TEXT = sa.Text().with_variant(
+    mysql.VARCHAR(191, charset="utf8mb4", collation="utf8mb4_nopad_bin"), "mysql"
+)
+
 
 revision: str = "5c0000000007"
 down_revision: str | Sequence[str] | None = "5c0000000006"
@@ -34,12 +41,12 @@ def _book(labels: tuple[str, ...]) -> sa.Table:
     return sa.Table(
         "book",
         sa.MetaData(),
-        sa.Column("id", sa.Text, primary_key=True),
-        sa.Column("isbn", sa.Text, nullable=False, unique=True),
-        sa.Column("title", sa.Text, nullable=False),
-        sa.Column("genre_id", sa.Text, sa.ForeignKey("genre.id"), nullable=False),
+        sa.Column("id", TEXT, primary_key=True),
+        sa.Column("isbn", TEXT, nullable=False, unique=True),
+        sa.Column("title", TEXT, nullable=False),
+        sa.Column("genre_id", TEXT, sa.ForeignKey("genre.id"), nullable=False),
         sa.Column("format", _format(labels), nullable=False),
-        sa.Column("author", sa.Text, nullable=False),
+        sa.Column("author", TEXT, nullable=False),
         sa.Column("pages", sa.Integer, nullable=False),
     )
 

@@ -8,8 +8,15 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import mysql
 
 from alembic_seeds import create_log_table, drop_log_table
+
+# MySQL/MariaDB: VARCHAR (a key cannot be on TEXT), in utf8mb4 and compared by bytes.
+TEXT = sa.Text().with_variant(
+    mysql.VARCHAR(191, charset="utf8mb4", collation="utf8mb4_nopad_bin"), "mysql"
+)
+
 
 revision = "a11c00000001"
 down_revision = None
@@ -18,29 +25,27 @@ depends_on = None
 
 
 def _label(column: str) -> sa.Column[str]:
-    return sa.Column(
-        column, sa.Text, sa.ForeignKey("label.id", ondelete="RESTRICT"), nullable=False
-    )
+    return sa.Column(column, TEXT, sa.ForeignKey("label.id", ondelete="RESTRICT"), nullable=False)
 
 
 def upgrade() -> None:
     op.create_table(
         "label",
-        sa.Column("id", sa.Text, primary_key=True),
-        sa.Column("code", sa.Text, nullable=False, unique=True),
-        sa.Column("title", sa.Text, nullable=False),
+        sa.Column("id", TEXT, primary_key=True),
+        sa.Column("code", TEXT, nullable=False, unique=True),
+        sa.Column("title", TEXT, nullable=False),
     )
     op.create_table(
         "item",
-        sa.Column("id", sa.Text, primary_key=True),
+        sa.Column("id", TEXT, primary_key=True),
         _label("label_id"),
         sa.Column("position", sa.Integer, nullable=False),
-        sa.Column("note", sa.Text, unique=True),
+        sa.Column("note", TEXT, unique=True),
         sa.UniqueConstraint("label_id", "position"),
     )
     op.create_table(
         "pairing",
-        sa.Column("id", sa.Text, primary_key=True),
+        sa.Column("id", TEXT, primary_key=True),
         _label("left_id"),
         _label("right_id"),
         sa.UniqueConstraint("left_id", "right_id"),
@@ -49,11 +54,11 @@ def upgrade() -> None:
         "pairing_tag",
         sa.Column(
             "pairing_id",
-            sa.Text,
+            TEXT,
             sa.ForeignKey("pairing.id", ondelete="RESTRICT"),
             primary_key=True,
         ),
-        sa.Column("tag", sa.Text, primary_key=True),
+        sa.Column("tag", TEXT, primary_key=True),
     )
     create_log_table(op)
 

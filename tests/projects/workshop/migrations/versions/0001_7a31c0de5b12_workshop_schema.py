@@ -11,8 +11,15 @@ from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
+from sqlalchemy.dialects import mysql
 
 from alembic_seeds import create_log_table, drop_log_table
+
+# MySQL/MariaDB: VARCHAR (a key cannot be on TEXT), in utf8mb4 and compared by bytes.
+TEXT = sa.Text().with_variant(
+    mysql.VARCHAR(191, charset="utf8mb4", collation="utf8mb4_nopad_bin"), "mysql"
+)
+
 
 revision: str = "7a31c0de5b12"
 down_revision: str | Sequence[str] | None = None
@@ -24,7 +31,7 @@ def upgrade() -> None:
     op.create_table(
         "tool",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-        sa.Column("name", sa.Text, nullable=False),
+        sa.Column("name", TEXT, nullable=False),
         sa.Column("weight_grams", sa.Integer),
         sa.PrimaryKeyConstraint("id", name="tool_pkey"),
         sa.UniqueConstraint("name", name="tool_name_key"),
@@ -32,7 +39,7 @@ def upgrade() -> None:
     op.create_table(
         "material",
         sa.Column("id", sa.Integer, sa.Identity(), primary_key=True),
-        sa.Column("name", sa.Text, nullable=False),
+        sa.Column("name", TEXT, nullable=False),
         sa.PrimaryKeyConstraint("id", name="material_pkey"),
         sa.UniqueConstraint("name", name="material_name_key"),
     )
