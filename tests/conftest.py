@@ -31,6 +31,7 @@ from tests.databases import (
     ServerUrl,
     alembic_config,
     docker_available,
+    mariadb_container,
     mysql_source,
     postgres_container,
     postgres_source,
@@ -116,12 +117,17 @@ def pg_url(postgres_server_url: str) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def mysql_server_url() -> str:
+def mysql_server_url() -> Iterator[str]:
     """URL of a MySQL or MariaDB server database to create test databases from (never changed)."""
-    source = mysql_source(os.environ)
-    if isinstance(source, NoServer):
-        source.abort()
-    return source.url
+    source = mysql_source(os.environ, docker_available)
+    match source:
+        case NoServer():
+            source.abort()
+        case ServerUrl(url=url):
+            yield url
+        case DockerContainer(image=image):
+            with mariadb_container(image) as url:
+                yield url
 
 
 @pytest.fixture

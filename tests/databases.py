@@ -12,9 +12,10 @@ PostgreSQL comes from, in this order:
 Every test gets its own database (``seeds_test_<pid>_<n>_<random>``), created empty from
 ``template0`` and dropped afterwards, connections still open or not.
 
-MySQL or MariaDB comes from ``SEEDS_TEST_MYSQL_URL`` alone (``mysql+pymysql://...``; no
-container): without it MySQL tests are skipped, or fail when ``CI`` is set. Its throwaway
-databases take the server's default character set and collation, as a user's would.
+MySQL or MariaDB comes from ``SEEDS_TEST_MYSQL_URL`` (``mysql+pymysql://...``), else a
+``mariadb:10.11`` container when a Docker engine answers; without either, MySQL tests are
+skipped, or fail when ``CI`` is set. Its throwaway databases take the server's default
+character set and collation, as a user's would.
 """
 
 from __future__ import annotations
@@ -53,6 +54,7 @@ DATABASE_PREFIX = "seeds_test_"
 POSTGRES_IMAGE = "postgres:15"
 #: What to do to get PostgreSQL tests to run.
 HOW_TO_GET_POSTGRES = f"set {URL_ENV} or run a Docker engine"
+MARIADB_IMAGE = "mariadb:10.11"
 
 _SQLALCHEMY_DRIVER = "postgresql+psycopg"
 #: Environment variable naming the MySQL or MariaDB server to create test databases on.
@@ -79,7 +81,8 @@ class ServerUrl:
 
 @dataclass(frozen=True)
 class DockerContainer:
-    """No URL, but a Docker engine answers: start PostgreSQL in a container."""
+    """No URL, but a Docker engine answers: start the server (PostgreSQL, MariaDB) in a
+    container."""
 
     image: str = POSTGRES_IMAGE
 
@@ -98,10 +101,10 @@ class NoServer:
         pytest.skip(self.reason)
 
 
-PostgresSource = ServerUrl | DockerContainer | NoServer
+ServerSource = ServerUrl | DockerContainer | NoServer
 
 
-def postgres_source(env: Mapping[str, str], docker_available: Callable[[], bool]) -> PostgresSource:
+def postgres_source(env: Mapping[str, str], docker_available: Callable[[], bool]) -> ServerSource:
     """Decide where PostgreSQL comes from; pure but for calling ``docker_available``.
 
     ``docker_available`` is only called when ``SEEDS_TEST_DATABASE_URL`` is not set.
@@ -120,18 +123,22 @@ def postgres_source(env: Mapping[str, str], docker_available: Callable[[], bool]
     return NoServer(f"no PostgreSQL server: {HOW_TO_GET_POSTGRES}", required=False)
 
 
-def mysql_source(env: Mapping[str, str]) -> ServerUrl | NoServer:
-    """Decide where MySQL comes from: ``SEEDS_TEST_MYSQL_URL``, else nothing (a skip, or a
-    failure when ``CI`` is set)."""
+def mysql_source(env: Mapping[str, str], docker_available: Callable[[], bool]) -> ServerSource:
+    """Decide where MySQL comes from, as :func:`postgres_source` does for PostgreSQL:
+    ``SEEDS_TEST_MYSQL_URL``, else a MariaDB container, else nothing (a skip, or a failure
+    when ``CI`` is set)."""
     url = env.get(MYSQL_URL_ENV, "").strip()
     if url:
         return ServerUrl(normalize_mysql_url(url))
+    if docker_available():
+        return DockerContainer(MARIADB_IMAGE)
+    how = f"set {MYSQL_URL_ENV} or run a Docker engine"
     if env.get(CI_ENV, "").strip():
         return NoServer(
-            f"MySQL is required because {CI_ENV} is set, but there is none: set {MYSQL_URL_ENV}",
+            f"MySQL is required because {CI_ENV} is set, but there is none: {how}",
             required=True,
         )
-    return NoServer(f"no MySQL server: set {MYSQL_URL_ENV}", required=False)
+    return NoServer(f"no MySQL server: {how}", required=False)
 
 
 def normalize_mysql_url(url: str) -> str:
@@ -180,6 +187,16 @@ def postgres_container(image: str = POSTGRES_IMAGE) -> Iterator[str]:
 
     with PostgresContainer(image, driver="psycopg") as container:
         yield normalize_postgres_url(container.get_connection_url())
+
+
+@contextmanager
+def mariadb_container(image: str = MARIADB_IMAGE) -> Iterator[str]:
+    """Run MariaDB in a container (testcontainers); yield the URL of its database, as root
+    (the tests create their own databases there)."""
+    from testcontainers.community.mysql import MySqlContainer  # noqa: PLC0415
+
+    with MySqlContainer(image, dialect="pymysql", username="root", password="test") as container:
+        yield normalize_mysql_url(container.get_connection_url())
 
 
 # --- Throwaway databases -----------------------------------------------------------------

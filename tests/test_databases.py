@@ -20,12 +20,15 @@ from sqlalchemy.engine import make_url
 from tests.databases import (
     DATABASE_PREFIX,
     HOW_TO_GET_POSTGRES,
+    MARIADB_IMAGE,
+    DockerContainer,
     NoServer,
     ServerUrl,
     admin_engine,
     database_exists,
     drop_database,
     engine_for,
+    mysql_source,
     postgres_source,
     temporary_database,
 )
@@ -53,6 +56,21 @@ def test_without_postgres_ci_fails_and_elsewhere_skips(ci: str, required: bool) 
     expected = pytest.fail.Exception if required else pytest.skip.Exception
     with pytest.raises(expected, match=HOW_TO_GET_POSTGRES):
         source.abort()
+
+
+def test_mysql_comes_from_its_url_else_a_mariadb_container_else_ci_fails() -> None:
+    env = {"SEEDS_TEST_MYSQL_URL": "mariadb://root@db:3306/test", "CI": "1"}
+    assert mysql_source(env, _docker_must_not_be_asked) == ServerUrl(
+        "mysql+pymysql://root@db:3306/test"
+    )
+    with pytest.raises(ValueError, match="must be a MySQL URL"):
+        mysql_source({"SEEDS_TEST_MYSQL_URL": "postgresql://db/test"}, lambda: False)
+    assert mysql_source({"CI": "1"}, lambda: True) == DockerContainer(MARIADB_IMAGE)
+    for ci, required in (("true", True), ("", False)):
+        source = mysql_source({"CI": ci}, lambda: False)
+        assert isinstance(source, NoServer)
+        assert source.required is required
+        assert "SEEDS_TEST_MYSQL_URL or run a Docker engine" in source.reason
 
 
 def test_without_postgres_a_ci_run_fails_end_to_end() -> None:
