@@ -9,7 +9,15 @@ from pathlib import Path
 from typing import Any
 
 from bench.report_network import latency_section, proxy_section, speedup_over_network
-from bench.results_model import COMMANDS, CONTENDERS, OVER_NETWORK, SHORT, Cell, Results
+from bench.results_model import (
+    COMMANDS,
+    CONTENDERS,
+    OVER_NETWORK,
+    SHORT,
+    Cell,
+    HistoryResult,
+    Results,
+)
 from bench.units import rate, seconds
 
 GOAL_SCALE = 1000
@@ -279,6 +287,7 @@ def markdown(results: Results) -> str:
         for inc in results.incremental:
             runs = ", ".join(seconds(r) for r in inc.runs)
             lines.append(f"| x{inc.scale} | {inc.rows:,} | {seconds(inc.median)} | {runs} |")
+    lines += history_section(results)
     if results.noop:
         lines += [
             "",
@@ -321,6 +330,43 @@ def markdown(results: Results) -> str:
         lines += ["", *(f"- {note}" for note in results.notes)]
     lines += ["", f"Benchmark wall time: {seconds(results.total_seconds)}."]
     return "\n".join(lines) + "\n"
+
+
+def history_section(results: Results) -> list[str]:
+    """``seeds check`` / ``seeds show`` over 1, 10 and 100 data revisions of the same data."""
+    if not results.history:
+        return []
+    lines = [
+        "",
+        "### History: the same data under 1, 10 and 100 data revisions",
+        "",
+        "The import revision, then one-row text edits on top of it (`bench/history.py`); "
+        "`seeds check` (no database: replays the branch, reads seeddata/, compares) without "
+        "the replay cache (a full replay) and with the cache the run before left, and "
+        "`seeds show seeds@head`. Each cell: median wall time / median CPU time (user + "
+        "system, which the machine's other work stretches less), and in brackets the CPU time "
+        "÷ the CPU time with 1 revision.",
+        "",
+        "| scale | data revisions | `seeds check`, no cache | `seeds check`, cached | "
+        "peak RSS (cached) | `seeds show seeds@head` | runs each |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    first: dict[int, HistoryResult] = {}
+    for entry in results.history:
+        base = first.setdefault(entry.scale, entry)
+
+        def cell(wall: list[float], cpu: list[float], base_cpu: list[float]) -> str:
+            median = statistics.median(cpu)
+            growth = median / statistics.median(base_cpu)
+            return f"{seconds(statistics.median(wall))} / {seconds(median)} ({growth:.2f}x)"
+
+        lines.append(
+            f"| x{entry.scale} | {entry.revisions} | "
+            f"{cell(entry.cold, entry.cold_cpu, base.cold_cpu)} | "
+            f"{cell(entry.warm, entry.warm_cpu, base.warm_cpu)} | {entry.warm_rss_mb:.0f} MB | "
+            f"{cell(entry.show, entry.show_cpu, base.show_cpu)} | {len(entry.cold)} |"
+        )
+    return lines
 
 
 def plot(results: Results, path: Path) -> None:
