@@ -226,7 +226,10 @@ def diff(
         changes, desired, current = pending.changes, pending.context, pending.current
         header = Header(
             title=f"seeddata/ against the data revisions of branch {project.branch}",
-            facts=(("last revision", _head(project)), ("changes", _change_count(changes))),
+            facts=(
+                ("last revision", _head(pending.scripts, project.branch)),
+                ("changes", _change_count(changes)),
+            ),
         )
     namer = RowNamer(project.spec, project.metadata, keys, desired, current)
     outcome = Outcome()
@@ -252,7 +255,7 @@ def check(project: SeedsProject, *, db: bool = False) -> Outcome:
         else:
             outcome.say(
                 "seeddata/: every change is captured by the data revisions of branch "
-                f"{project.branch} (last: {_head(project)})."
+                f"{project.branch} (last: {_head(pending.scripts, project.branch)})."
             )
         if pending.losses:
             problems.append("schema revisions drop seeded values")
@@ -469,9 +472,10 @@ def _message(doc: str | None) -> str:
     return first_line(doc or "") or "(no message)"
 
 
-def _head(project: SeedsProject) -> str:
-    """The last data revision of the project's branch, for people."""
-    found = data_revisions(_scripts(project), project.branch)
+def _head(scripts: ScriptDirectory, branch: str) -> str:
+    """The last data revision of ``branch``, for people (``scripts``: those already
+    loaded, as loading them again is what a long history makes slow)."""
+    found = data_revisions(scripts, branch)
     if not found:
         return "none yet"
     script = found[-1][0]

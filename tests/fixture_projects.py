@@ -35,7 +35,7 @@ GEOGRAPHY = FIXTURE_PROJECTS / "geography"
 #: The workshop project, whose keys are integers and composite.
 WORKSHOP = FIXTURE_PROJECTS / "workshop"
 
-_IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.db")
+_IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.db", ".seeds_cache")
 
 
 def copy_project(

@@ -29,6 +29,7 @@ from alembic_seeds.changes.changeset import Dataset
 from alembic_seeds.cli import main
 from alembic_seeds.dataset.load import LoadedDataset, Previous, load_seeddata
 from alembic_seeds.errors import DatasetError, Problem
+from alembic_seeds.migration.replay_cache import CACHE_FOLDER
 from tests.fixture_projects import LUMINA, copy_project
 from tests.reference import binary_trees_rows, reference_dataset
 
@@ -1353,10 +1354,11 @@ def no_connections(monkeypatch: pytest.MonkeyPatch) -> list[str]:
 
 
 def snapshot(folder: Path) -> dict[str, bytes]:
+    """Every file of the project, the replay cache left out (a cache, not the project's)."""
     return {
         str(path.relative_to(folder)): path.read_bytes()
         for path in sorted(folder.rglob("*"))
-        if path.is_file()
+        if path.is_file() and CACHE_FOLDER not in path.relative_to(folder).parts
     }
 
 
