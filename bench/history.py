@@ -11,7 +11,8 @@ rows; ``seeddata/`` is rewritten each time to hold what the last revision leaves
 Each count is timed as a user runs the command (a subprocess: wall time, peak RSS):
 ``seeds check`` with no replay cache (the cache folder removed before each run: a full
 replay, which then writes the cache), ``seeds check`` with the cache the previous run left,
-and ``seeds show seeds@head`` (the last revision, with the states before and after it).
+and ``seeds show seeds@head`` (the last revision, with the states before and after it);
+and the replay alone (``replay_branch`` in this process), without and with the cache.
 """
 
 from __future__ import annotations
@@ -20,13 +21,19 @@ import argparse
 import datetime
 import re
 import shutil
+import time
 from pathlib import Path
+
+from alembic.config import Config
+from alembic.script import ScriptDirectory
 
 from alembic_seeds.changes.changeset import ChangeSet, Dataset, RowUpdate, TableChanges
 from alembic_seeds.dataset.labels import RowNamer
 from alembic_seeds.dataset.load import primary_keys
 from alembic_seeds.dataset.write import write_seeddata
 from alembic_seeds.migration.autogenerate import render_revision
+from alembic_seeds.migration.config import SeedsProject
+from alembic_seeds.migration.replay import replay_branch
 from alembic_seeds.migration.replay_cache import cache_folder
 from bench.contenders import Command, run_command
 from bench.generate import autogenerate_revision, generate, make_project, tool
@@ -88,6 +95,17 @@ def _timed(project: Path, *arguments: str) -> Command:
     return command
 
 
+def _replay(project: Path) -> float:
+    """Seconds of ``replay_branch`` in this process, the revisions' modules loaded afresh
+    (what ``seeds check`` replays, without its start-up and ``seeddata/``)."""
+    config = Config(str(project / "alembic.ini"))
+    seeds = SeedsProject.from_config(config)
+    keys = primary_keys(seeds.metadata, seeds.spec.tables())
+    started = time.perf_counter()
+    replay_branch(ScriptDirectory.from_config(config), seeds.branch, keys, seeds.metadata)
+    return time.perf_counter() - started
+
+
 def history_growth(project: Path, dataset: Dataset, scale: int, runs: int) -> list[HistoryResult]:
     """Grow the history of ``project`` (its import revision made, ``seeddata/`` holding
     ``dataset``) to each of ``REVISIONS`` and time the commands at each; ``dataset`` is
@@ -117,6 +135,11 @@ def history_growth(project: Path, dataset: Dataset, scale: int, runs: int) -> li
             result.warm.append(command.seconds)
             result.warm_cpu.append(command.cpu_seconds)
             result.warm_rss_mb = max(result.warm_rss_mb, command.max_rss_mb)
+        for _ in range(runs):
+            shutil.rmtree(cache, ignore_errors=True)
+            result.replay_cold.append(_replay(project))
+        for _ in range(runs):
+            result.replay_warm.append(_replay(project))
         for _ in range(runs):
             command = _timed(project, "show", "seeds@head")
             result.show.append(command.seconds)

@@ -340,31 +340,47 @@ def history_section(results: Results) -> list[str]:
         "",
         "### History: the same data under 1, 10 and 100 data revisions",
         "",
-        "The import revision, then one-row text edits on top of it (`bench/history.py`); "
+        "The import revision, then revisions that each edit the English text of 100 "
+        "`Translation` rows (`bench/history.py`); "
         "`seeds check` (no database: replays the branch, reads seeddata/, compares) without "
         "the replay cache (a full replay) and with the cache the run before left, and "
-        "`seeds show seeds@head`. Each cell: median wall time / median CPU time (user + "
-        "system, which the machine's other work stretches less), and in brackets the CPU time "
-        "÷ the CPU time with 1 revision.",
+        "`seeds show seeds@head`: median wall time / median CPU time (user + system, which "
+        "the machine's other work stretches less), in brackets the CPU time ÷ the CPU time "
+        "with 1 revision (for `show`, with 10: with 1 it shows the import revision, every row). "
+        "Replay alone: `replay_branch` in the benchmark's process (the revisions loaded "
+        "afresh), median wall time, in brackets ÷ the time with 1 revision.",
         "",
         "| scale | data revisions | `seeds check`, no cache | `seeds check`, cached | "
-        "peak RSS (cached) | `seeds show seeds@head` | runs each |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "peak RSS (cached) | `seeds show seeds@head` | replay, no cache | replay, cached "
+        "| runs each |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     first: dict[int, HistoryResult] = {}
+    shown: dict[int, HistoryResult] = {}
     for entry in results.history:
         base = first.setdefault(entry.scale, entry)
+        show_base = shown.setdefault(entry.scale, entry) if entry.revisions > 1 else None
 
-        def cell(wall: list[float], cpu: list[float], base_cpu: list[float]) -> str:
+        def cell(wall: list[float], cpu: list[float], base_cpu: list[float] | None) -> str:
             median = statistics.median(cpu)
-            growth = median / statistics.median(base_cpu)
-            return f"{seconds(statistics.median(wall))} / {seconds(median)} ({growth:.2f}x)"
+            text = f"{seconds(statistics.median(wall))} / {seconds(median)}"
+            if base_cpu:
+                text += f" ({median / statistics.median(base_cpu):.2f}x)"
+            return text
+
+        def replay(runs: list[float], base_runs: list[float]) -> str:
+            if not runs or not base_runs:
+                return "-"
+            median = statistics.median(runs)
+            return f"{seconds(median)} ({median / statistics.median(base_runs):.2f}x)"
 
         lines.append(
             f"| x{entry.scale} | {entry.revisions} | "
             f"{cell(entry.cold, entry.cold_cpu, base.cold_cpu)} | "
             f"{cell(entry.warm, entry.warm_cpu, base.warm_cpu)} | {entry.warm_rss_mb:.0f} MB | "
-            f"{cell(entry.show, entry.show_cpu, base.show_cpu)} | {len(entry.cold)} |"
+            f"{cell(entry.show, entry.show_cpu, show_base.show_cpu if show_base else None)} | "
+            f"{replay(entry.replay_cold, base.replay_cold)} | "
+            f"{replay(entry.replay_warm, base.replay_warm)} | {len(entry.cold)} |"
         )
     return lines
 
