@@ -60,10 +60,11 @@ class Cell:
 
 @dataclass
 class Timed:
-    """A command timed once: seconds and peak RSS (MB, 0 when not measured)."""
+    """A command timed once: seconds, peak RSS (MB) and CPU seconds (0 when not measured)."""
 
     seconds: float
     rss_mb: float = 0.0
+    cpu_seconds: float = 0.0
 
 
 @dataclass

@@ -415,7 +415,9 @@ class Bench:
         )
         if command.returncode != 0:
             raise RuntimeError(f"seeds revision --autogenerate failed:\n{command.output[-3000:]}")
-        self.results.autogenerate[scale] = Timed(command.seconds, command.max_rss_mb)
+        self.results.autogenerate[scale] = Timed(
+            command.seconds, command.max_rss_mb, command.cpu_seconds
+        )
         _log(
             f"x{scale}: seeddata written in {self.results.seeddata[scale].seconds:.1f} s, "
             f"autogenerate {command.seconds:.1f} s, {command.max_rss_mb:.0f} MB"
