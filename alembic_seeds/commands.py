@@ -8,6 +8,7 @@ Errors that stop a command before it found anything are raised as ``SeedsError``
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,6 +52,7 @@ from alembic_seeds.review.render import (
     drift_lines,
     first_line,
     render,
+    render_lines,
     render_text,
     table_summary,
 )
@@ -68,13 +70,24 @@ class Outcome:
     lines: list[str] = field(default_factory=list)
     exit_code: int = EXIT_OK
     error: str | None = None
+    #: Lines made only as they are printed, after ``lines``: a review of millions of rows
+    #: is never held whole in memory.
+    streamed: Iterable[str] = ()
 
     def say(self, text: str = "") -> None:
         """Add ``text`` (one line, or a block ending in a newline)."""
         self.lines.extend(text.splitlines() if text else [""])
 
+    def printed(self) -> Iterator[str]:
+        """Every line, once: ``lines``, then the streamed ones as they are made."""
+        yield from self.lines
+        yield from self.streamed
+        self.streamed = ()
+
     @property
     def output(self) -> str:
+        """Every line as one text (the streamed ones kept: reading it twice is the same)."""
+        self.lines = list(self.printed())
         return "".join(f"{line}\n" for line in self.lines)
 
 
@@ -197,7 +210,7 @@ def show(
         ),
     )
     outcome = Outcome()
-    outcome.say(render(changes, namer, output_format, header, max_rows))
+    outcome.streamed = render_lines(changes, namer, output_format, header, max_rows)
     return outcome
 
 
