@@ -111,11 +111,12 @@ class ReplayCache:
             if not ignore.exists():
                 ignore.write_text("# The replay cache of alembic-seeds: never committed.\n*\n")
             with _replacing(self.payload) as file:
-                pickle.dump(
-                    (cached.state, cached.losses, cached.unfollowed, cached.columns),
-                    file,
-                    protocol=pickle.HIGHEST_PROTOCOL,
-                )
+                pickler = pickle.Pickler(file, protocol=pickle.HIGHEST_PROTOCOL)
+                # No memo: it would hold an entry for every row, key and value written
+                # (gigabytes for millions of rows). Plain data has no cycles; a value
+                # that two rows share is written twice, which reads back equal.
+                pickler.fast = True
+                pickler.dump((cached.state, cached.losses, cached.unfollowed, cached.columns))
                 file.flush()
                 file.seek(0)
                 sha256, size = _digest(file)
