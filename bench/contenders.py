@@ -262,7 +262,8 @@ def copy_rows(connection: psycopg.Connection, dataset: Dataset) -> None:
                 # Text format: the server parses every value by its column's type, so the
                 # JSON values (ISO timestamps, numbers, enum labels) go as they are.
                 for row in dataset[name].values():
-                    copy.write_row([row[c] for c in columns])
+                    # A column the data leaves out (added after it was written) is null.
+                    copy.write_row([row.get(c) for c in columns])
 
 
 def copy_floor(server: Server, database: str, dataset: Dataset) -> float:
