@@ -357,7 +357,7 @@ def history_section(results: Results) -> list[str]:
         "the machine's other work stretches less), in brackets the CPU time ÷ the CPU time "
         "with 1 revision (for `show`, with 10: with 1 it shows the import revision, every row). "
         "Replay alone: `replay_branch` in the benchmark's process (the revisions loaded "
-        "afresh), median wall time, in brackets ÷ the time with 1 revision.",
+        "afresh), median CPU time, in brackets ÷ the time with 1 revision.",
         "",
         "| scale | data revisions | `seeds check`, no cache | `seeds check`, cached | "
         "peak RSS (cached) | `seeds show seeds@head` | replay, no cache | replay, cached "

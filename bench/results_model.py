@@ -154,7 +154,7 @@ class HistoryResult:
     warm_rss_mb: float = 0.0
     show: list[float] = field(default_factory=list)
     show_cpu: list[float] = field(default_factory=list)
-    #: ``replay_branch`` alone, in process: without the cache, with it.
+    #: ``replay_branch`` alone, in process (CPU seconds): without the cache, with it.
     replay_cold: list[float] = field(default_factory=list)
     replay_warm: list[float] = field(default_factory=list)
 

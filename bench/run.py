@@ -25,7 +25,7 @@ from bench import network
 from bench.contenders import IN_PROCESS, count_rows, engine_alone, run_command, upgrade_heads
 from bench.db import PREFIX, Server, default_url, machine
 from bench.generate import generate, make_project, row_count, tool
-from bench.history import HISTORY_SCALES, history_growth
+from bench.history import HISTORY_SCALES, QUICK_HISTORY_SCALES, history_growth
 from bench.incremental import incremental, noop
 from bench.latency import Proxy, proxy
 from bench.report import markdown, plot
@@ -212,7 +212,8 @@ class Bench:
             self.results.incremental.append(
                 incremental(self.server, database, dataset, scale=scale, runs=runs, seed=args.seed)
             )
-        if not args.no_history and project is not None and scale in HISTORY_SCALES:
+        history_scales = QUICK_HISTORY_SCALES if args.quick else HISTORY_SCALES
+        if not args.no_history and project is not None and scale in history_scales:
             runs = 1 if args.quick or scale > 10 else 3
             _log(f"x{scale}: seeds check / show over 1, 10, 100 data revisions, {runs} run(s) each")
             # Last: the history grows the project and edits ``dataset``.
