@@ -7,6 +7,7 @@ Errors that stop a command before it found anything are raised as ``SeedsError``
 
 from __future__ import annotations
 
+import itertools
 import tempfile
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
@@ -67,27 +68,37 @@ EXIT_ERROR = 2
 class Outcome:
     """What a command printed, how it exits, and (exit code 2) the error that stopped it."""
 
-    lines: list[str] = field(default_factory=list)
     exit_code: int = EXIT_OK
     error: str | None = None
-    #: Lines made only as they are printed, after ``lines``: a review of millions of rows
+    _said: list[str] = field(default_factory=list)
+    #: Lines made only as they are printed, after those said: a review of millions of rows
     #: is never held whole in memory.
-    streamed: Iterable[str] = ()
+    _streamed: Iterable[str] = ()
 
     def say(self, text: str = "") -> None:
         """Add ``text`` (one line, or a block ending in a newline)."""
         self.lines.extend(text.splitlines() if text else [""])
 
+    def stream(self, lines: Iterable[str]) -> None:
+        """Add ``lines``, made as they are printed."""
+        self._streamed = itertools.chain(self._streamed, lines)
+
+    @property
+    def lines(self) -> list[str]:
+        """Every line (those streamed are made now and kept: reading it twice is the same)."""
+        if self._streamed:
+            self._said.extend(self._streamed)
+            self._streamed = ()
+        return self._said
+
     def printed(self) -> Iterator[str]:
-        """Every line, once: ``lines``, then the streamed ones as they are made."""
-        yield from self.lines
-        yield from self.streamed
-        self.streamed = ()
+        """Every line, once: those said, then those streamed as they are made."""
+        yield from self._said
+        yield from self._streamed
+        self._streamed = ()
 
     @property
     def output(self) -> str:
-        """Every line as one text (the streamed ones kept: reading it twice is the same)."""
-        self.lines = list(self.printed())
         return "".join(f"{line}\n" for line in self.lines)
 
 
@@ -210,7 +221,7 @@ def show(
         ),
     )
     outcome = Outcome()
-    outcome.streamed = render_lines(changes, namer, output_format, header, max_rows)
+    outcome.stream(render_lines(changes, namer, output_format, header, max_rows))
     return outcome
 
 
