@@ -70,8 +70,21 @@ def _fail(message: str) -> NoReturn:
     sys.exit(commands.EXIT_ERROR)
 
 
+#: Lines printed at once (one write per line would be slow, one for all would hold them all).
+_PRINT_BATCH = 2000
+
+
 def _finish(outcome: commands.Outcome) -> None:
-    click.echo(outcome.output, nl=False)
+    # Written in batches as the lines are made: a review of a first import is millions of
+    # lines, never held whole.
+    batch: list[str] = []
+    for line in outcome.printed():
+        batch.append(line)
+        if len(batch) == _PRINT_BATCH:
+            click.echo("\n".join(batch))
+            batch.clear()
+    if batch:
+        click.echo("\n".join(batch))
     if outcome.error is not None:
         _fail(outcome.error)
     if outcome.exit_code:

@@ -7,7 +7,9 @@ Errors that stop a command before it found anything are raised as ``SeedsError``
 
 from __future__ import annotations
 
+import itertools
 import tempfile
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -51,6 +53,7 @@ from alembic_seeds.review.render import (
     drift_lines,
     first_line,
     render,
+    render_lines,
     render_text,
     table_summary,
 )
@@ -65,13 +68,34 @@ EXIT_ERROR = 2
 class Outcome:
     """What a command printed, how it exits, and (exit code 2) the error that stopped it."""
 
-    lines: list[str] = field(default_factory=list)
     exit_code: int = EXIT_OK
     error: str | None = None
+    _said: list[str] = field(default_factory=list)
+    #: Lines made only as they are printed, after those said: a review of millions of rows
+    #: is never held whole in memory.
+    _streamed: Iterable[str] = ()
 
     def say(self, text: str = "") -> None:
         """Add ``text`` (one line, or a block ending in a newline)."""
         self.lines.extend(text.splitlines() if text else [""])
+
+    def stream(self, lines: Iterable[str]) -> None:
+        """Add ``lines``, made as they are printed."""
+        self._streamed = itertools.chain(self._streamed, lines)
+
+    @property
+    def lines(self) -> list[str]:
+        """Every line (those streamed are made now and kept: reading it twice is the same)."""
+        if self._streamed:
+            self._said.extend(self._streamed)
+            self._streamed = ()
+        return self._said
+
+    def printed(self) -> Iterator[str]:
+        """Every line, once: those said, then those streamed as they are made."""
+        yield from self._said
+        yield from self._streamed
+        self._streamed = ()
 
     @property
     def output(self) -> str:
@@ -202,7 +226,7 @@ def show(
         ),
     )
     outcome = Outcome()
-    outcome.say(render(changes, namer, output_format, header, max_rows))
+    outcome.stream(render_lines(changes, namer, output_format, header, max_rows))
     return outcome
 
 
@@ -231,7 +255,10 @@ def diff(
         changes, desired, current = pending.changes, pending.context, pending.current
         header = Header(
             title=f"seeddata/ against the data revisions of branch {project.branch}",
-            facts=(("last revision", _head(project)), ("changes", _change_count(changes))),
+            facts=(
+                ("last revision", _head(pending.scripts, project.branch)),
+                ("changes", _change_count(changes)),
+            ),
         )
     namer = RowNamer(project.spec, project.metadata, keys, desired, current)
     outcome = Outcome()
@@ -257,7 +284,7 @@ def check(project: SeedsProject, *, db: bool = False) -> Outcome:
         else:
             outcome.say(
                 "seeddata/: every change is captured by the data revisions of branch "
-                f"{project.branch} (last: {_head(project)})."
+                f"{project.branch} (last: {_head(pending.scripts, project.branch)})."
             )
         if pending.losses:
             problems.append("schema revisions drop seeded values")
@@ -474,9 +501,10 @@ def _message(doc: str | None) -> str:
     return first_line(doc or "") or "(no message)"
 
 
-def _head(project: SeedsProject) -> str:
-    """The last data revision of the project's branch, for people."""
-    found = data_revisions(_scripts(project), project.branch)
+def _head(scripts: ScriptDirectory, branch: str) -> str:
+    """The last data revision of ``branch``, for people (``scripts``: those already
+    loaded, as loading them again is what a long history makes slow)."""
+    found = data_revisions(scripts, branch)
     if not found:
         return "none yet"
     script = found[-1][0]

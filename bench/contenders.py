@@ -39,13 +39,17 @@ class Command:
     max_rss_mb: float
     returncode: int
     output: str
+    #: CPU time of the process and its children (user + system): what the machine's other
+    #: work does not stretch, unlike the wall time.
+    cpu_seconds: float = 0.0
 
 
 #: Runs a command and reports its wall time and peak RSS. A child started straight from the
 #: benchmark would report the benchmark's own RSS: Linux keeps the peak of the memory it
 #: shared with its parent until ``exec`` (vfork), so a 2 GB benchmark process would make every
 #: child look 2 GB large. Started from this small launcher (``python -S``, ~10 MB), the child
-#: reports its own peak. The launcher writes "seconds max_rss_kib exit_code" to a file.
+#: reports its own peak. The launcher writes "seconds max_rss_kib exit_code cpu_seconds" to a
+#: file.
 _LAUNCHER = """
 import os, subprocess, sys, time
 started = time.perf_counter()
@@ -53,7 +57,8 @@ process = subprocess.Popen(sys.argv[2:])
 _, status, usage = os.wait4(process.pid, 0)
 seconds = time.perf_counter() - started
 with open(sys.argv[1], "w") as out:
-    out.write(f"{seconds} {usage.ru_maxrss} {os.waitstatus_to_exitcode(status)}")
+    cpu = usage.ru_utime + usage.ru_stime
+    out.write(f"{seconds} {usage.ru_maxrss} {os.waitstatus_to_exitcode(status)} {cpu}")
 """
 
 
@@ -75,9 +80,9 @@ def run_command(args: list[str], cwd: Path, env: dict[str, str] | None = None) -
         text = output.read()
         if not measured.exists():
             raise RuntimeError(f"{' '.join(args)}: the launcher failed:\n{text[-3000:]}")
-        seconds, max_rss_kib, returncode = measured.read_text().split()
+        seconds, max_rss_kib, returncode, cpu = measured.read_text().split()
     # Linux reports ru_maxrss in KiB.
-    return Command(float(seconds), int(max_rss_kib) / 1024, int(returncode), text)
+    return Command(float(seconds), int(max_rss_kib) / 1024, int(returncode), text, float(cpu))
 
 
 def alembic(project: Path, url: str, *args: str) -> Command:

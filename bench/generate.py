@@ -116,7 +116,7 @@ def _template(real: Dataset) -> _Template:
         row_list = list(rows.values())
         for row in row_list:
             for column in id_columns:
-                value = row.get(column)
+                value = row.get(column)  # a column the real data leaves out is null
                 if value is not None:
                     ids[value] = None
         tables.append(_TableTemplate(name, row_list, id_columns, keys))

@@ -9,7 +9,16 @@ from pathlib import Path
 from typing import Any
 
 from bench.report_network import latency_section, proxy_section, speedup_over_network
-from bench.results_model import COMMANDS, CONTENDERS, OVER_NETWORK, SHORT, Cell, Results
+from bench.results_model import (
+    COMMANDS,
+    CONTENDERS,
+    OVER_NETWORK,
+    SHORT,
+    Cell,
+    HistoryResult,
+    Results,
+    Timed,
+)
 from bench.units import rate, seconds
 
 GOAL_SCALE = 1000
@@ -138,6 +147,15 @@ def _goal_autogenerate(results: Results) -> Goal:
     return Goal(name, "< 15 s", f"{seconds(took)}{_at(scale)}", took, took < 15)
 
 
+def _goal_autogenerate_rss(results: Results) -> Goal:
+    name = "peak RSS of `seeds revision --autogenerate` at x1000"
+    if not results.autogenerate:
+        return Goal(name, "< 400 MB", "-", None, None)
+    scale = GOAL_SCALE if GOAL_SCALE in results.autogenerate else max(results.autogenerate)
+    peak = results.autogenerate[scale].rss_mb
+    return Goal(name, "< 400 MB", f"{peak:.0f} MB{_at(scale)}", peak, peak < 400)
+
+
 def goals(results: Results) -> list[Goal]:
     """The project's performance goals, each with what this run measured."""
     return [
@@ -148,6 +166,7 @@ def goals(results: Results) -> list[Goal]:
         _goal_noop(results),
         _goal_rss(results),
         _goal_autogenerate(results),
+        _goal_autogenerate_rss(results),
     ]
 
 
@@ -175,6 +194,14 @@ def _time_cell(results: Results, cell: Cell | None) -> str:
     if floor is not None and floor.median and cell.contender != "copy":
         text += f" ({cell.median / floor.median:.1f}x COPY)"
     return text
+
+
+def _command_cell(timed: Timed | None) -> str:
+    """``64.1 s (58.2 s CPU) / 2486 MB``; runs saved before CPU time was measured show none."""
+    if timed is None:
+        return "-"
+    cpu = f" ({seconds(timed.cpu_seconds)} CPU)" if timed.cpu_seconds else ""
+    return f"{seconds(timed.seconds)}{cpu} / {timed.rss_mb:.0f} MB"
 
 
 def markdown(results: Results) -> str:
@@ -237,23 +264,13 @@ def markdown(results: Results) -> str:
         [upgrade_rss(s) for s in results.scales],
     )
     row(
-        "`seeds revision --autogenerate`: time / peak RSS",
-        [
-            f"{seconds(t.seconds)} / {t.rss_mb:.0f} MB"
-            if (t := results.autogenerate.get(s))
-            else "-"
-            for s in results.scales
-        ],
+        "`seeds revision --autogenerate`: time (CPU time) / peak RSS",
+        [_command_cell(results.autogenerate.get(s)) for s in results.scales],
     )
     for name, label in COMMANDS.items():
         row(
-            f"{label}, on the upgraded database: time / peak RSS",
-            [
-                f"{seconds(t.seconds)} / {t.rss_mb:.0f} MB"
-                if (t := results.commands.get(s, {}).get(name))
-                else "-"
-                for s in results.scales
-            ],
+            f"{label}, on the upgraded database: time (CPU time) / peak RSS",
+            [_command_cell(results.commands.get(s, {}).get(name)) for s in results.scales],
         )
     row(
         "writing seeddata/ (`write_seeddata`, in process)",
@@ -287,6 +304,7 @@ def markdown(results: Results) -> str:
         for inc in results.incremental:
             runs = ", ".join(seconds(r) for r in inc.runs)
             lines.append(f"| x{inc.scale} | {inc.rows:,} | {seconds(inc.median)} | {runs} |")
+    lines += history_section(results)
     if results.noop:
         lines += [
             "",
@@ -329,6 +347,59 @@ def markdown(results: Results) -> str:
         lines += ["", *(f"- {note}" for note in results.notes)]
     lines += ["", f"Benchmark wall time: {seconds(results.total_seconds)}."]
     return "\n".join(lines) + "\n"
+
+
+def history_section(results: Results) -> list[str]:
+    """``seeds check`` / ``seeds show`` over 1, 10 and 100 data revisions of the same data."""
+    if not results.history:
+        return []
+    lines = [
+        "",
+        "### History: the same data under 1, 10 and 100 data revisions",
+        "",
+        "The import revision, then revisions that each edit the English text of 100 "
+        "`Translation` rows (`bench/history.py`); "
+        "`seeds check` (no database: replays the branch, reads seeddata/, compares) without "
+        "the replay cache (a full replay) and with the cache the run before left, and "
+        "`seeds show seeds@head`: median wall time / median CPU time (user + system, which "
+        "the machine's other work stretches less), in brackets the CPU time ÷ the CPU time "
+        "with 1 revision (for `show`, with 10: with 1 it shows the import revision, every row). "
+        "Replay alone: `replay_branch` in the benchmark's process (the revisions loaded "
+        "afresh), median CPU time, in brackets ÷ the time with 1 revision.",
+        "",
+        "| scale | data revisions | `seeds check`, no cache | `seeds check`, cached | "
+        "peak RSS (cached) | `seeds show seeds@head` | replay, no cache | replay, cached "
+        "| runs each |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    first: dict[int, HistoryResult] = {}
+    shown: dict[int, HistoryResult] = {}
+    for entry in results.history:
+        base = first.setdefault(entry.scale, entry)
+        show_base = shown.setdefault(entry.scale, entry) if entry.revisions > 1 else None
+
+        def cell(wall: list[float], cpu: list[float], base_cpu: list[float] | None) -> str:
+            median = statistics.median(cpu)
+            text = f"{seconds(statistics.median(wall))} / {seconds(median)}"
+            if base_cpu:
+                text += f" ({median / statistics.median(base_cpu):.2f}x)"
+            return text
+
+        def replay(runs: list[float], base_runs: list[float]) -> str:
+            if not runs or not base_runs:
+                return "-"
+            median = statistics.median(runs)
+            return f"{seconds(median)} ({median / statistics.median(base_runs):.2f}x)"
+
+        lines.append(
+            f"| x{entry.scale} | {entry.revisions} | "
+            f"{cell(entry.cold, entry.cold_cpu, base.cold_cpu)} | "
+            f"{cell(entry.warm, entry.warm_cpu, base.warm_cpu)} | {entry.warm_rss_mb:.0f} MB | "
+            f"{cell(entry.show, entry.show_cpu, show_base.show_cpu if show_base else None)} | "
+            f"{replay(entry.replay_cold, base.replay_cold)} | "
+            f"{replay(entry.replay_warm, base.replay_warm)} | {len(entry.cold)} |"
+        )
+    return lines
 
 
 def plot(results: Results, path: Path) -> None:

@@ -60,10 +60,11 @@ class Cell:
 
 @dataclass
 class Timed:
-    """A command timed once: seconds and peak RSS (MB, 0 when not measured)."""
+    """A command timed once: seconds, peak RSS (MB) and CPU seconds (0 when not measured)."""
 
     seconds: float
     rss_mb: float = 0.0
+    cpu_seconds: float = 0.0
 
 
 @dataclass
@@ -138,6 +139,27 @@ class NoopResult:
 
 
 @dataclass
+class HistoryResult:
+    """``seeds check`` and ``seeds show seeds@head`` over one dataset with ``revisions``
+    data revisions (``bench/history.py``): wall and CPU seconds of each run."""
+
+    scale: int
+    revisions: int
+    #: ``seeds check`` with no replay cache (a full replay).
+    cold: list[float] = field(default_factory=list)
+    cold_cpu: list[float] = field(default_factory=list)
+    #: ``seeds check`` with the cache the run before left.
+    warm: list[float] = field(default_factory=list)
+    warm_cpu: list[float] = field(default_factory=list)
+    warm_rss_mb: float = 0.0
+    show: list[float] = field(default_factory=list)
+    show_cpu: list[float] = field(default_factory=list)
+    #: ``replay_branch`` alone, in process (CPU seconds): without the cache, with it.
+    replay_cold: list[float] = field(default_factory=list)
+    replay_warm: list[float] = field(default_factory=list)
+
+
+@dataclass
 class Results:
     machine: str
     seed: int
@@ -157,6 +179,7 @@ class Results:
     latency_jobs: int = 1
     incremental: list[IncrementalResult] = field(default_factory=list)
     noop: list[NoopResult] = field(default_factory=list)
+    history: list[HistoryResult] = field(default_factory=list)
     #: 1-minute load average of the machine when each scale started and ended.
     load: dict[int, tuple[float, float]] = field(default_factory=dict)
     schema_seconds: float = 0.0
@@ -204,6 +227,7 @@ class Results:
             "noop": [
                 {**vars(n), "ratio": n.ratio, "startup_ratio": n.startup_ratio} for n in self.noop
             ],
+            "history": [vars(h) for h in self.history],
             "load": self.load,
             "schema_seconds": self.schema_seconds,
             "total_seconds": self.total_seconds,
@@ -246,6 +270,7 @@ class Results:
             noop=[
                 NoopResult(**{k: v for k, v in n.items() if k not in derived}) for n in data["noop"]
             ],
+            history=[HistoryResult(**h) for h in data.get("history", [])],
             load={int(s): (v[0], v[1]) for s, v in data.get("load", {}).items()},
             schema_seconds=data["schema_seconds"],
             total_seconds=data["total_seconds"],

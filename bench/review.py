@@ -37,5 +37,5 @@ def review_commands(server: Server, database: str, project: Path) -> dict[str, T
                 f"seeds {' '.join(arguments)} exited {command.returncode}:\n"
                 f"{command.output[-3000:]}"
             )
-        timed[name] = Timed(command.seconds, command.max_rss_mb)
+        timed[name] = Timed(command.seconds, command.max_rss_mb, command.cpu_seconds)
     return timed

@@ -25,6 +25,7 @@ from bench import network
 from bench.contenders import IN_PROCESS, count_rows, engine_alone, run_command, upgrade_heads
 from bench.db import PREFIX, Server, default_url, machine
 from bench.generate import generate, make_project, row_count, tool
+from bench.history import HISTORY_SCALES, QUICK_HISTORY_SCALES, history_growth
 from bench.incremental import incremental, noop
 from bench.latency import Proxy, proxy
 from bench.report import markdown, plot
@@ -114,6 +115,11 @@ def parse(argv: list[str] | None) -> argparse.Namespace:
         "--no-commands",
         action="store_true",
         help="skip seeds show / check --db / diff --db on the upgraded database",
+    )
+    parser.add_argument(
+        "--no-history",
+        action="store_true",
+        help="skip seeds check / show over 1, 10 and 100 data revisions (bench/history.py)",
     )
     parser.add_argument(
         "--url", default=default_url(), help="server URL (default: $BENCH_DATABASE_URL, ...)"
@@ -206,6 +212,12 @@ class Bench:
             self.results.incremental.append(
                 incremental(self.server, database, dataset, scale=scale, runs=runs, seed=args.seed)
             )
+        history_scales = QUICK_HISTORY_SCALES if args.quick else HISTORY_SCALES
+        if not args.no_history and project is not None and scale in history_scales:
+            runs = 1 if args.quick or scale > 10 else 3
+            _log(f"x{scale}: seeds check / show over 1, 10, 100 data revisions, {runs} run(s) each")
+            # Last: the history grows the project and edits ``dataset``.
+            self.results.history += history_growth(project, dataset, scale, runs)
         self.results.load[scale] = (load_at_start, os.getloadavg()[0])
         if project is not None and not args.keep:
             shutil.rmtree(project, ignore_errors=True)
@@ -404,7 +416,9 @@ class Bench:
         )
         if command.returncode != 0:
             raise RuntimeError(f"seeds revision --autogenerate failed:\n{command.output[-3000:]}")
-        self.results.autogenerate[scale] = Timed(command.seconds, command.max_rss_mb)
+        self.results.autogenerate[scale] = Timed(
+            command.seconds, command.max_rss_mb, command.cpu_seconds
+        )
         _log(
             f"x{scale}: seeddata written in {self.results.seeddata[scale].seconds:.1f} s, "
             f"autogenerate {command.seconds:.1f} s, {command.max_rss_mb:.0f} MB"

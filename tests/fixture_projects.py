@@ -22,6 +22,8 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+from alembic_seeds.migration.replay_cache import CACHE_FOLDER
+
 #: The repository's root (its own ``alembic.ini`` is the live Lumina project).
 REPOSITORY_ROOT = Path(__file__).resolve().parent.parent
 #: Where the fixture projects live.
@@ -35,7 +37,7 @@ GEOGRAPHY = FIXTURE_PROJECTS / "geography"
 #: The workshop project, whose keys are integers and composite.
 WORKSHOP = FIXTURE_PROJECTS / "workshop"
 
-_IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.db")
+_IGNORED = shutil.ignore_patterns("__pycache__", "*.pyc", "*.db", ".seeds_cache")
 
 
 def copy_project(
@@ -59,3 +61,13 @@ def copy_project(
         shutil.rmtree(root / "seeddata")
         (root / "seeddata").mkdir()
     return root
+
+
+def project_files(root: Path) -> dict[str, bytes]:
+    """Every file of the project under ``root`` by its path there, its replay cache left
+    out (a cache, not the project: what a command that "writes nothing" may still write)."""
+    return {
+        str(path.relative_to(root)): path.read_bytes()
+        for path in sorted(root.rglob("*"))
+        if path.is_file() and CACHE_FOLDER not in path.relative_to(root).parts
+    }

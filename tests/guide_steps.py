@@ -181,14 +181,15 @@ def run_ok(command: str, cwd: Path, server: Server | None = None) -> str:
 
 # --- Comparing projects ------------------------------------------------------------------
 
-#: What a project folder holds that is not the project: its tools and its databases.
-_NOT_PROJECT = shutil.ignore_patterns(".venv", "__pycache__", "*.pyc", "*.db")
+#: What a project folder holds that is not the project: its tools, caches and databases.
+_NOT_PROJECT = shutil.ignore_patterns(".venv", "__pycache__", "*.pyc", "*.db", ".seeds_cache")
 
 
 def project_files(root: Path) -> Iterator[Path]:
     for path in sorted(root.rglob("*")):
         parts = path.relative_to(root).parts
-        if path.is_file() and not {".venv", "__pycache__"} & set(parts) and path.suffix != ".db":
+        ignored = {".venv", "__pycache__", ".seeds_cache"}
+        if path.is_file() and not ignored & set(parts) and path.suffix != ".db":
             yield path
 
 

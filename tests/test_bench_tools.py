@@ -18,7 +18,7 @@ import pytest
 
 from bench.latency import Proxy, _Outbound, _Pacer, proxy
 from bench.report import markdown
-from bench.results_model import Cell, NoopResult, ProxyCheck, Results, Timed
+from bench.results_model import Cell, HistoryResult, NoopResult, ProxyCheck, Results, Timed
 from bench.startup import parse_importtime
 
 
@@ -228,6 +228,23 @@ def _results() -> Results:
     ]
     results.rtts_ms = [0.5, 2.0]
     results.latency_jobs = 5
+    results.autogenerate[10] = Timed(2.0, 90.0, 1.5)
+    for revisions, cpu in ((1, 1.0), (10, 1.2), (100, 2.0)):
+        results.history.append(
+            HistoryResult(
+                10,
+                revisions,
+                cold=[2 * cpu],
+                cold_cpu=[cpu],
+                warm=[cpu],
+                warm_cpu=[cpu / 2],
+                warm_rss_mb=100.0,
+                show=[cpu],
+                show_cpu=[cpu],
+                replay_cold=[cpu / 4],
+                replay_warm=[cpu / 8],
+            )
+        )
     return results
 
 
@@ -249,3 +266,15 @@ def test_the_report_gives_the_network_ratios_and_the_start_up() -> None:
     assert "| 0.5 ms | 0.430 ms | 0.030 ms | 0.600 ms (0.600 ms) | +0.570 ms | 750 ms |" in report
     assert "| x1 | 700 ms | 600 ms | 1.17 | 400 ms | 1.50 | 0/0/0 | 1 |" in report
     assert "`seeds show seeds@head` (the import revision, every row), on the upgraded" in report
+
+
+def test_the_report_gives_the_history_growth_and_the_cpu_time_of_commands() -> None:
+    report = markdown(_results())
+    assert "| x10 | 1 | 2.00 s / 1.00 s (1.00x) | 1.00 s / 500 ms (1.00x) | 100 MB | " in report
+    # show's growth is measured from 10 revisions: with 1 it renders the import.
+    assert (
+        "| x10 | 100 | 4.00 s / 2.00 s (2.00x) | 2.00 s / 1.00 s (2.00x) | 100 MB | "
+        "2.00 s / 2.00 s (1.67x) | 500 ms (2.00x) | 250 ms (2.00x) | 1 |"
+    ) in report
+    assert "| 2.00 s (1.50 s CPU) / 90 MB |" in report
+    assert "| peak RSS of `seeds revision --autogenerate` at x1000 | < 400 MB | 90 MB" in report

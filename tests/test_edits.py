@@ -23,6 +23,7 @@ from alembic_seeds import commands
 from alembic_seeds.changes.changeset import Dataset, Key, from_document
 from alembic_seeds.errors import DatasetError
 from alembic_seeds.migration.autogenerate import Generated, autogenerate, pending_changes
+from tests.fixture_projects import project_files
 from tests.scratch import (
     BINARY_TREE_QUESTION,
     CHOICE,
@@ -357,7 +358,7 @@ def test_copies_edited_differently_stop_the_revision_and_write_nothing(
     scratch = sqlite_scratch
     for university, he in ((OPEN_UNIVERSITY, "אלגברה א"), (MANAGEMENT_COLLEGE, "אלגברה ב")):
         edit_copy(scratch, COURSES, LINEAR_ALGEBRA_1, university, he=he)
-    files = {path: path.read_bytes() for path in scratch.root.rglob("*") if path.is_file()}
+    files = project_files(scratch.root)
 
     with pytest.raises(DatasetError) as raised:
         autogenerate(scratch.project, "two fixes")
@@ -367,7 +368,7 @@ def test_copies_edited_differently_stop_the_revision_and_write_nothing(
     assert '"he": "אלגברה א"' in problem.detail
     assert '"he": "אלגברה ב"' in problem.detail
     assert f'the data revisions hold {{"he": "{LINEAR_ALGEBRA_1_HE}"}}' in problem.detail
-    assert {path: path.read_bytes() for path in scratch.root.rglob("*") if path.is_file()} == files
+    assert project_files(scratch.root) == files
 
 
 def test_revision_says_which_text_it_wrote_into_how_many_places(sqlite_scratch: Scratch) -> None:

@@ -29,7 +29,7 @@ from alembic_seeds.changes.changeset import Dataset
 from alembic_seeds.cli import main
 from alembic_seeds.dataset.load import LoadedDataset, Previous, load_seeddata
 from alembic_seeds.errors import DatasetError, Problem
-from tests.fixture_projects import LUMINA, copy_project
+from tests.fixture_projects import LUMINA, copy_project, project_files
 from tests.reference import binary_trees_rows, reference_dataset
 
 REAL_SEEDDATA = LUMINA / "seeddata"
@@ -1352,14 +1352,6 @@ def no_connections(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return attempts
 
 
-def snapshot(folder: Path) -> dict[str, bytes]:
-    return {
-        str(path.relative_to(folder)): path.read_bytes()
-        for path in sorted(folder.rglob("*"))
-        if path.is_file()
-    }
-
-
 def validate(config: Path) -> Result:
     runner = CliRunner()
     return runner.invoke(
@@ -1378,7 +1370,7 @@ def test_cli_validate_broken_copy_exits_2(
 ) -> None:
     edit_row(seeddata, MODULES, 2, setting("parents", ["No Such Module"]))
     edit_row(seeddata, CHOICES, 1, setting("correct", "true"))
-    before = snapshot(tmp_path)
+    before = project_files(tmp_path)
 
     result = validate(project)
 
@@ -1395,7 +1387,7 @@ def test_cli_validate_broken_copy_exits_2(
     assert result.stdout == ""
     # Nothing written, nothing connected: the problems come from the files alone, although
     # DATABASE_URL names a server nobody listens on.
-    assert snapshot(tmp_path) == before
+    assert project_files(tmp_path) == before
     assert not (tmp_path / "versions").exists()
     assert no_connections == []
 
@@ -1403,12 +1395,12 @@ def test_cli_validate_broken_copy_exits_2(
 def test_cli_validate_valid_copy_exits_0(
     project: Path, tmp_path: Path, no_connections: list[str]
 ) -> None:
-    before = snapshot(tmp_path)
+    before = project_files(tmp_path)
     result = validate(project)
     assert result.exit_code == 0, result.output
     assert result.stdout.startswith("seeddata is valid: ")
     assert result.stderr == ""
-    assert snapshot(tmp_path) == before
+    assert project_files(tmp_path) == before
     assert no_connections == []
 
 
@@ -1461,7 +1453,7 @@ def test_cli_validate_explains_a_text_edited_in_one_copy(
     yes = row_at(seeddata, CHOICES, 55)["text"]
     places = len(places_of(seeddata, yes["id"]))
     edit_row(seeddata, CHOICES, 55, set_text("en", "Yes!"))
-    before = snapshot(lumina)
+    before = project_files(lumina)
 
     result = validate(lumina / "alembic.ini")
 
@@ -1475,7 +1467,7 @@ def test_cli_validate_explains_a_text_edited_in_one_copy(
         "text; `seeds revision --autogenerate` writes the edit into them"
     ]
     # The data revisions were replayed offline: nothing written, nothing connected to.
-    assert snapshot(lumina) == before
+    assert project_files(lumina) == before
     assert no_connections == []
 
 

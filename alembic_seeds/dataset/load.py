@@ -71,7 +71,10 @@ class LoadedDataset:
         return bool(self.text_edits or self.renames)
 
     def own_rows(self) -> Dataset:
-        """The rows of the folder itself, without those of its base folders."""
+        """The rows of the folder itself, without those of its base folders (``rows``
+        itself when it has none)."""
+        if not any(self.base_rows.values()):
+            return self.rows
         return {
             table: {
                 key: row for key, row in rows.items() if key not in self.base_rows.get(table, ())
@@ -102,7 +105,8 @@ def read_lines(path: Path, shown: str) -> Iterator[tuple[int, str]]:
     yield from enumerate(lines, start=1)
 
 
-@dataclass
+# Slots: one of these is kept per reference until references resolve (millions at scale).
+@dataclass(slots=True)
 class _PendingRef:
     table: str
     key: Key
@@ -114,7 +118,7 @@ class _PendingRef:
     name: str
 
 
-@dataclass
+@dataclass(slots=True)
 class _PendingLinks:
     kind: Links
     own_key: Key
@@ -135,7 +139,7 @@ def _no_check(_value: Any) -> None:
     return None
 
 
-@dataclass
+@dataclass(slots=True)
 class _ParsedRow:
     row: dict[str, Any] = field(default_factory=dict)
     refs: list[tuple[str, Ref, Any, bool]] = field(default_factory=list)

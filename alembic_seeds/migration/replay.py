@@ -21,6 +21,7 @@ import datetime
 import re
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -28,10 +29,19 @@ from alembic.script import Script, ScriptDirectory
 from alembic.script.revision import RevisionError
 from alembic.util import CommandError
 
+from alembic_seeds import __version__
 from alembic_seeds.apply.shapes import ColumnShape, TableShape, named_columns, shape_of
-from alembic_seeds.changes.changeset import Dataset, Key, PrimaryKeys, apply_to_dataset, row_key
+from alembic_seeds.changes.changeset import (
+    Dataset,
+    Key,
+    PrimaryKeys,
+    apply_to_dataset,
+    checksum_of_lines,
+    row_key,
+)
 from alembic_seeds.errors import ReplayError, UnknownRevision
 from alembic_seeds.migration import schema_record as ops
+from alembic_seeds.migration.replay_cache import Cached, Columns, ReplayCache, Step, cache_folder
 from alembic_seeds.migration.revision import DataRevision
 
 #: A data revision: its Alembic script and the ``data`` object of its module.
@@ -165,9 +175,7 @@ def replay_branch(
     revisions = data_revisions(scripts, branch)
     own = {script.revision for script, _data in revisions}
     heads = [script.revision for script, _data in revisions[-1:]] + schema_heads(scripts)
-    history = _History(scripts, primary_keys, rows_of=own)
-    for script in history_under(scripts, heads):
-        history.step(script)
+    history = _walk(scripts, history_under(scripts, heads), primary_keys, own, branch)
     if metadata is not None:
         history.project(metadata)
     return history.result()
@@ -178,10 +186,7 @@ def replay_under(
 ) -> Replayed:
     """The state that a database at ``heads`` holds: every revision they are or build on,
     the data revisions of every branch."""
-    history = _History(scripts, primary_keys)
-    for script in history_under(scripts, heads):
-        history.step(script)
-    return history.result()
+    return _walk(scripts, history_under(scripts, heads), primary_keys).result()
 
 
 def shapes_at(scripts: ScriptDirectory, revision: str, dialect: str) -> dict[str, TableShape]:
@@ -192,6 +197,35 @@ def shapes_at(scripts: ScriptDirectory, revision: str, dialect: str) -> dict[str
         if script.revision != revision:
             history.step(script)
     return dict(history.shapes)
+
+
+def _walk(
+    scripts: ScriptDirectory,
+    steps: Sequence[Script],
+    primary_keys: PrimaryKeys,
+    rows_of: Collection[str] | None = None,
+    branch: str | None = None,
+) -> _History:
+    """Replay ``steps`` (a history, oldest first), starting from the replay cache where it
+    holds the state after the first of them (see ``replay_cache``), and leave the state
+    after all of them in the cache. ``rows_of``: as ``_History`` takes it, the data
+    revisions of ``branch``."""
+    history = _History(scripts, primary_keys, rows_of=rows_of)
+    identity = [history.identity(script) for script in steps]
+    # Walks that take the rows of every data revision share one cache, whatever asks.
+    taken_by = None if all(taken for _r, _c, taken in identity) else branch
+    keys = sorted((table, list(columns)) for table, columns in primary_keys.items())
+    cache = ReplayCache(cache_folder(Path(scripts.dir)), [__version__, taken_by, keys])
+    cached = cache.load(identity)
+    done = 0
+    if cached is not None:
+        done = len(cached.steps)
+        history.resume(steps[:done], cached)
+    for script in steps[done:]:
+        history.step(script)
+    if steps and (cached is None or done < len(steps)) and not cache.goes_on_from(identity):
+        cache.save(history.cached(identity))
+    return history
 
 
 def _apply(state: Dataset, script: Script, data: DataRevision, primary_keys: PrimaryKeys) -> None:
@@ -218,9 +252,7 @@ def states_around(scripts: ScriptDirectory, primary_keys: PrimaryKeys, revision:
     data = data_of(steps[-1]) if steps and steps[-1].revision == revision else None
     if data is None:
         raise UnknownRevision(f"{revision} is not a data revision")
-    history = _History(scripts, primary_keys)
-    for script in steps[:-1]:
-        history.step(script)
+    history = _walk(scripts, steps[:-1], primary_keys)
     # Replay replaces rows, it never changes one in place: copying the tables is enough.
     before = {table: dict(rows) for table, rows in history.state.items()}
     history.step(steps[-1])
@@ -262,9 +294,51 @@ class _History:
         #: Statements given as text that may have changed a table: (revision, SQL).
         self.unfollowed: dict[str, list[tuple[str, str]]] = {}
         self._below: dict[str, frozenset[str]] = {}
+        #: Per data revision walked: the columns of each table it names, and whether it
+        #: inserts rows there (what its checks need, kept in the replay cache).
+        self.columns: Columns = {}
+        #: While the cached start of a history is walked again: check, take no rows.
+        self._resuming = False
 
     def result(self) -> Replayed:
         return Replayed(self.state, self.losses, frozenset(self.shapes))
+
+    def identity(self, script: Script) -> Step:
+        """``script`` as the replay cache knows it: id, checksum of its content (a data
+        revision's change set, as the applied-revision log records it; a schema
+        revision's file), and whether its rows are taken."""
+        data = data_of(script)
+        if data is None:
+            lines = Path(script.path).read_bytes().splitlines()
+            return script.revision, checksum_of_lines(lines), True
+        taken = self.rows_of is None or script.revision in self.rows_of
+        return script.revision, data.change_set().checksum(), taken
+
+    def resume(self, steps: Sequence[Script], cached: Cached) -> None:
+        """Walk ``steps``, the start of a history the cache holds the state after: what
+        their schema revisions make of the tables and their checks, with no rows (their
+        row checks passed when the cache was written); then take the cached state."""
+        self.columns.update(cached.columns)
+        self._resuming = True
+        try:
+            for script in steps:
+                self.step(script)
+        finally:
+            self._resuming = False
+        self.state = cached.state
+        self.losses = [Loss(*loss) for loss in cached.losses]
+        self.unfollowed = {table: list(found) for table, found in cached.unfollowed.items()}
+
+    def cached(self, steps: list[Step]) -> Cached:
+        """What the cache keeps of this walk, the walk of ``steps``."""
+        walked = {revision for revision, _checksum, _taken in steps}
+        return Cached(
+            steps,
+            self.state,
+            [(loss.revision, loss.table, loss.column, loss.rows) for loss in self.losses],
+            self.unfollowed,
+            {revision: found for revision, found in self.columns.items() if revision in walked},
+        )
 
     def step(self, script: Script) -> None:
         data = data_of(script)
@@ -277,23 +351,27 @@ class _History:
     # -- data revisions ----------------------------------------------------------------
 
     def _data(self, script: Script, data: DataRevision) -> None:
-        changes = data.change_set()
+        tables = self.columns.get(script.revision) if self._resuming else None
+        if tables is None:
+            tables = {
+                table: (named_columns(changes), bool(changes.inserts))
+                for table, changes in data.change_set().tables.items()
+                if changes
+            }
+            self.columns[script.revision] = tables
         keys: dict[str, tuple[str, ...]] = {}
-        for table, table_changes in changes.tables.items():
-            if not table_changes:
-                continue
-            named = named_columns(table_changes)
+        for table, (named, inserts) in tables.items():
             shape = self.shapes.get(table)
             if shape is None:
                 why = self.gone.get((table, None))
                 if why is not None:
                     raise ReplayError(self._misplaced(script, f"table {table}", why))
             else:
-                self._check_columns(script, shape, named, bool(table_changes.inserts))
+                self._check_columns(script, shape, named, inserts)
             for column in named:
                 self.writers.setdefault((table, column), []).append(script.revision)
             keys[table] = shape.primary_key if shape else self._key_of(script, table)
-        if self.rows_of is not None and script.revision not in self.rows_of:
+        if self._resuming or (self.rows_of is not None and script.revision not in self.rows_of):
             return
         _apply(self.state, script, data, keys)
 

@@ -14,6 +14,7 @@ a SQLite file that does not exist is reported instead of created.
 from __future__ import annotations
 
 import contextlib
+import functools
 from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -203,11 +204,18 @@ class Drift:
     expected: Dataset
     database: Dataset
     keys: dict[str, tuple[str, ...]]
-    #: The last applied revision that wrote each row (table, key).
-    writers: dict[tuple[str, Key], str]
+    #: The data revisions the database has applied, oldest first.
+    applied: list[DataScript]
+
+    @functools.cached_property
+    def _writers(self) -> dict[tuple[str, Key], str]:
+        # Read only to name the revision of a drifted row: a database that has not
+        # drifted never reads every change of every applied revision again.
+        return writers(self.applied, self.keys)
 
     def writer(self, table: str, key: Key) -> str | None:
-        return self.writers.get((table, key))
+        """The last applied revision that wrote the row ``key`` of ``table``."""
+        return self._writers.get((table, key))
 
 
 def drift(
@@ -225,7 +233,7 @@ def drift(
     # Where the schema revisions make every table, only those of the database's point of
     # the history must be there.
     database = read_seeded(connection, project, replayed.tables or None)
-    return Drift(diff(expected, database, keys), expected, database, keys, writers(applied, keys))
+    return Drift(diff(expected, database, keys), expected, database, keys, applied)
 
 
 @dataclass

@@ -276,6 +276,21 @@ def md_code(text: str) -> str:
     return f"{fence}{padded}{fence}"
 
 
+def render_lines(
+    changes: ChangeSet,
+    namer: RowNamer,
+    output_format: Format,
+    header: Header | None = None,
+    max_rows: int | None = None,
+) -> Iterator[str]:
+    """``render``, line by line: text is made as it is read (every row of a first import is
+    never held as one text); markdown, limited to a pull request comment, at once."""
+    if output_format == "markdown":
+        yield from render(changes, namer, output_format, header, max_rows).splitlines()
+    else:
+        yield from text_lines(changes, namer, header, max_rows or None)
+
+
 def render(
     changes: ChangeSet,
     namer: RowNamer,
