@@ -19,7 +19,8 @@ from __future__ import annotations
 import compileall
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
@@ -28,6 +29,7 @@ from alembic.config import Config
 from tests.databases import (
     DockerContainer,
     NoServer,
+    ServerSource,
     ServerUrl,
     alembic_config,
     docker_available,
@@ -95,18 +97,25 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.mysql)
 
 
-@pytest.fixture(scope="session")
-def postgres_server_url() -> Iterator[str]:
-    """URL of a PostgreSQL server database to create test databases from (never changed)."""
-    source = postgres_source(os.environ, docker_available)
+def _server(
+    source: ServerSource, container: Callable[[str], AbstractContextManager[str]]
+) -> Iterator[str]:
+    """The URL of the server ``source`` names: given, or in a ``container`` of its image;
+    with neither, skip (or fail, under CI)."""
     match source:
         case NoServer():
             source.abort()
         case ServerUrl(url=url):
             yield url
         case DockerContainer(image=image):
-            with postgres_container(image) as url:
+            with container(image) as url:
                 yield url
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> Iterator[str]:
+    """URL of a PostgreSQL server database to create test databases from (never changed)."""
+    yield from _server(postgres_source(os.environ, docker_available), postgres_container)
 
 
 @pytest.fixture
@@ -119,15 +128,7 @@ def pg_url(postgres_server_url: str) -> Iterator[str]:
 @pytest.fixture(scope="session")
 def mysql_server_url() -> Iterator[str]:
     """URL of a MySQL or MariaDB server database to create test databases from (never changed)."""
-    source = mysql_source(os.environ, docker_available)
-    match source:
-        case NoServer():
-            source.abort()
-        case ServerUrl(url=url):
-            yield url
-        case DockerContainer(image=image):
-            with mariadb_container(image) as url:
-                yield url
+    yield from _server(mysql_source(os.environ, docker_available), mariadb_container)
 
 
 @pytest.fixture

@@ -29,6 +29,9 @@ class Dialect:
     lock: MigrationLock | None = None
     #: Whether DDL statements are part of the transaction around them (not on MySQL).
     transactional_ddl: bool = True
+    #: What to do about a failed connection: the hint of the first entry all of whose words
+    #: are in the driver's message.
+    connect_hints: tuple[tuple[tuple[str, ...], str], ...] = ()
 
     def connect_args(self, timeouts: Timeouts) -> dict[str, Any]:
         """Options for the driver's connect() of an engine this project makes."""
@@ -46,6 +49,9 @@ class Dialect:
 
     def connect_hint(self, message: str) -> str | None:
         """What to do about a failed connection (``message``: the driver's first line)."""
+        for words, hint in self.connect_hints:
+            if all(word in message for word in words):
+                return hint
         return None
 
     @contextlib.contextmanager

@@ -69,7 +69,23 @@ class NamedLock(MigrationLock):
         )
 
 
+#: Words of the server's and PyMySQL's connection errors, and what to do about each.
+_CONNECT_HINTS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (("Unknown database",), "create it first (CREATE DATABASE NAME), or name one that exists"),
+    (
+        ("Access denied",),
+        "check the URL's user and password (percent-encoded), and that the user may connect "
+        "from this host",
+    ),
+    (
+        ("Can't connect",),
+        "nothing listens there: is the server running, and are the URL's host and port right?",
+    ),
+)
+
+
 class MySQL(Dialect):
+    connect_hints = _CONNECT_HINTS
     name = "mysql"
     lock = NamedLock()
     transactional_ddl = False
@@ -116,12 +132,6 @@ class MySQL(Dialect):
             )
         return None
 
-    def connect_hint(self, message: str) -> str | None:
-        for words, hint in _CONNECT_HINTS:
-            if all(word in message for word in words):
-                return hint
-        return None
-
 
 def _is_mariadb(connection: Connection) -> bool:
     return bool(getattr(connection.dialect, "is_mariadb", False))
@@ -133,18 +143,5 @@ ER_QUERY_INTERRUPTED = 1317
 ER_CONNECTION_KILLED = 1927
 ER_STATEMENT_TIMEOUT = 1969
 
-#: Words of the server's and PyMySQL's connection errors, and what to do about each.
-_CONNECT_HINTS: tuple[tuple[tuple[str, ...], str], ...] = (
-    (("Unknown database",), "create it first (CREATE DATABASE NAME), or name one that exists"),
-    (
-        ("Access denied",),
-        "check the URL's user and password (percent-encoded), and that the user may connect "
-        "from this host",
-    ),
-    (
-        ("Can't connect",),
-        "nothing listens there: is the server running, and are the URL's host and port right?",
-    ),
-)
 
 DIALECT = MySQL()

@@ -60,7 +60,48 @@ def _milliseconds(seconds: float) -> str:
     return str(round(seconds * 1000))
 
 
+#: Words of libpq's and the server's connection errors, and what to do about each.
+_CONNECT_HINTS: tuple[tuple[tuple[str, ...], str], ...] = (
+    (
+        ("database", "does not exist"),
+        "create it first (createdb NAME, or CREATE DATABASE in psql), or name one that exists",
+    ),
+    (
+        ("role", "does not exist"),
+        "the URL's user is not a role of this server: name one that is (or CREATE ROLE it)",
+    ),
+    (
+        ("password authentication failed",),
+        "check the password: in the URL percent-encoded, or in PGPASSWORD or ~/.pgpass",
+    ),
+    (
+        ("no password supplied",),
+        "the server wants a password: in the URL percent-encoded, or in PGPASSWORD or ~/.pgpass",
+    ),
+    (
+        ("Connection refused",),
+        "nothing listens there: is the server running, and are the URL's host and port right?",
+    ),
+    (
+        ("resolve host",),
+        "the URL's host name does not resolve: put your server's host there "
+        "(127.0.0.1 for a server on this machine)",
+    ),
+    (
+        ("could not translate host name",),
+        "the URL's host name does not resolve: put your server's host there "
+        "(127.0.0.1 for a server on this machine)",
+    ),
+    (
+        ("pg_hba.conf",),
+        "the server does not let this user connect from here (its pg_hba.conf)",
+    ),
+    (("timeout expired",), "the server did not answer in time: are the URL's host and port right?"),
+)
+
+
 class PostgreSQL(Dialect):
+    connect_hints = _CONNECT_HINTS
     name = "postgresql"
     lock = AdvisoryLock()
 
@@ -114,12 +155,6 @@ class PostgreSQL(Dialect):
             return f"{message} (the database role of this run lacks that privilege)"
         return None
 
-    def connect_hint(self, message: str) -> str | None:
-        for words, hint in _CONNECT_HINTS:
-            if all(word in message for word in words):
-                return hint
-        return None
-
 
 def _primary_message(error: BaseException) -> str:
     diag = getattr(error, "diag", None)
@@ -148,44 +183,5 @@ def _cancelled(message: str, timeouts: Timeouts) -> str:
         f"{timeouts.statement_timeout:g} s or by another session"
     )
 
-
-#: Words of libpq's and the server's connection errors, and what to do about each.
-_CONNECT_HINTS: tuple[tuple[tuple[str, ...], str], ...] = (
-    (
-        ("database", "does not exist"),
-        "create it first (createdb NAME, or CREATE DATABASE in psql), or name one that exists",
-    ),
-    (
-        ("role", "does not exist"),
-        "the URL's user is not a role of this server: name one that is (or CREATE ROLE it)",
-    ),
-    (
-        ("password authentication failed",),
-        "check the password: in the URL percent-encoded, or in PGPASSWORD or ~/.pgpass",
-    ),
-    (
-        ("no password supplied",),
-        "the server wants a password: in the URL percent-encoded, or in PGPASSWORD or ~/.pgpass",
-    ),
-    (
-        ("Connection refused",),
-        "nothing listens there: is the server running, and are the URL's host and port right?",
-    ),
-    (
-        ("resolve host",),
-        "the URL's host name does not resolve: put your server's host there "
-        "(127.0.0.1 for a server on this machine)",
-    ),
-    (
-        ("could not translate host name",),
-        "the URL's host name does not resolve: put your server's host there "
-        "(127.0.0.1 for a server on this machine)",
-    ),
-    (
-        ("pg_hba.conf",),
-        "the server does not let this user connect from here (its pg_hba.conf)",
-    ),
-    (("timeout expired",), "the server did not answer in time: are the URL's host and port right?"),
-)
 
 DIALECT = PostgreSQL()

@@ -23,6 +23,12 @@ def _foreign_keys_on(dbapi_connection: Any, _record: Any) -> None:
 
 
 class SQLite(Dialect):
+    connect_hints = (
+        (
+            ("unable to open database file",),
+            "the SQLite file's folder does not exist or cannot be written",
+        ),
+    )
     name = "sqlite"
 
     def prepare_engine(self, engine: Engine) -> None:
@@ -61,11 +67,6 @@ class SQLite(Dialect):
         context.impl.execute("COMMIT")
         with context.autocommit_block():
             context.impl.execute("PRAGMA foreign_keys = ON")
-
-    def connect_hint(self, message: str) -> str | None:
-        if "unable to open database file" in message:
-            return "the SQLite file's folder does not exist or cannot be written"
-        return None
 
 
 DIALECT = SQLite()
