@@ -78,34 +78,22 @@ def test_readme_names_no_placeholder_host() -> None:
     assert "postgresql+psycopg://..." not in text
 
 
-def test_postgresql_quick_start_as_pasted_creates_and_fills_the_database(
-    postgres_server_url: str, tmp_path: Path
+def run_quick_start(
+    commands: str, server_url: str, name: str, password_variable: str, root: Path
 ) -> None:
-    if shutil.which("createdb") is None:
-        pytest.skip("createdb (PostgreSQL's client tools) is not on PATH")
+    """Run a quick start's ``commands`` (rewritten for the test's server, to create the
+    database ``name``) in a new shell in a copy of the project, as a reader pastes them; the
+    database then holds every head. It is dropped afterwards."""
     venv = Path(sys.executable).parent.parent
     if not (venv / "bin" / "alembic").exists():
         pytest.skip("the tests do not run from a virtual environment with alembic in it")
-    quick_start = section(README.read_text(encoding="utf-8"), "Quick start")
-    [block] = [block for block in shell_blocks(quick_start) if "createdb" in block]
-    # What the README says to replace for another server, and the database's name.
-    for part in ("127.0.0.1", "5432", "-U postgres", "postgres@", "lumina"):
-        assert part in block, part
-    server = make_url(postgres_server_url)
-    name = unique_database_name()
-    commands = (
-        block.replace("127.0.0.1", str(server.host))
-        .replace("5432", str(server.port or 5432))
-        .replace("-U postgres", f"-U {server.username}")
-        .replace("postgres@", f"{server.username}@")
-        .replace("lumina", name)
-    )
-    project = copy_project(tmp_path / "project")
+    server = make_url(server_url)
+    project = copy_project(root)
     (project.root / ".venv").symlink_to(venv)
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     if server.password:
-        env["PGPASSWORD"] = str(server.password)
-    admin = admin_engine(postgres_server_url)
+        env[password_variable] = str(server.password)
+    admin = admin_engine(server_url)
     try:
         done = subprocess.run(
             ["bash", "-e", "-c", commands],
@@ -124,14 +112,33 @@ def test_postgresql_quick_start_as_pasted_creates_and_fills_the_database(
         admin.dispose()
 
 
+def test_postgresql_quick_start_as_pasted_creates_and_fills_the_database(
+    postgres_server_url: str, tmp_path: Path
+) -> None:
+    if shutil.which("createdb") is None:
+        pytest.skip("createdb (PostgreSQL's client tools) is not on PATH")
+    quick_start = section(README.read_text(encoding="utf-8"), "Quick start")
+    [block] = [block for block in shell_blocks(quick_start) if "createdb" in block]
+    # What the README says to replace for another server, and the database's name.
+    for part in ("127.0.0.1", "5432", "-U postgres", "postgres@", "lumina"):
+        assert part in block, part
+    server = make_url(postgres_server_url)
+    name = unique_database_name()
+    commands = (
+        block.replace("127.0.0.1", str(server.host))
+        .replace("5432", str(server.port or 5432))
+        .replace("-U postgres", f"-U {server.username}")
+        .replace("postgres@", f"{server.username}@")
+        .replace("lumina", name)
+    )
+    run_quick_start(commands, postgres_server_url, name, "PGPASSWORD", tmp_path / "project")
+
+
 def test_mysql_quick_start_as_pasted_creates_and_fills_the_database(
     mysql_server_url: str, tmp_path: Path
 ) -> None:
     if shutil.which("mariadb") is None:
         pytest.skip("mariadb (the client) is not on PATH")
-    venv = Path(sys.executable).parent.parent
-    if not (venv / "bin" / "alembic").exists():
-        pytest.skip("the tests do not run from a virtual environment with alembic in it")
     quick_start = section(README.read_text(encoding="utf-8"), "Quick start")
     [block] = [block for block in shell_blocks(quick_start) if "mariadb" in block]
     for part in ("127.0.0.1", "3306", "-u root", "root@", "lumina"):
@@ -149,25 +156,4 @@ def test_mysql_quick_start_as_pasted_creates_and_fills_the_database(
         .replace("root@", f"{server.username}@")
         .replace("lumina", name)
     )
-    project = copy_project(tmp_path / "project")
-    (project.root / ".venv").symlink_to(venv)
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    if server.password:
-        env["MYSQL_PWD"] = str(server.password)
-    admin = admin_engine(mysql_server_url)
-    try:
-        done = subprocess.run(
-            ["bash", "-e", "-c", commands],
-            cwd=project.root,
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=300,
-        )
-        assert done.returncode == 0, done.stdout + done.stderr
-        url = server.set(database=name).render_as_string(hide_password=False)
-        assert versions(url) == project.stored_heads()
-    finally:
-        drop_database(admin, name)
-        admin.dispose()
+    run_quick_start(commands, mysql_server_url, name, "MYSQL_PWD", tmp_path / "project")
