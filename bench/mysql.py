@@ -32,10 +32,9 @@ import sqlalchemy as sa
 from sqlalchemy import pool
 from sqlalchemy.engine import make_url
 
-from alembic_seeds.apply.engine import apply_changes
 from alembic_seeds.apply.values import to_database
 from alembic_seeds.changes.changeset import Dataset
-from bench.contenders import _order, insert_everything
+from bench.contenders import _order, time_engine
 from bench.generate import generate, row_count
 from lumina.models import metadata
 
@@ -81,18 +80,7 @@ def _values(table: sa.Table, row: dict[str, Any]) -> list[Any]:
 
 
 def engine(url: str, dataset: Dataset) -> float:
-    changes = insert_everything(dataset)
-    bench_engine = sa.create_engine(url, poolclass=pool.NullPool)
-    try:
-        with bench_engine.connect() as connection:
-            connection.exec_driver_sql("SELECT 1")
-            connection.commit()
-            started = time.perf_counter()
-            apply_changes(connection, metadata, changes)
-            connection.commit()
-            return time.perf_counter() - started
-    finally:
-        bench_engine.dispose()
+    return time_engine(sa.create_engine(url, poolclass=pool.NullPool), dataset)
 
 
 def floor(url: str, dataset: Dataset) -> float:
