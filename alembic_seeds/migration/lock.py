@@ -15,6 +15,7 @@ from __future__ import annotations
 import time
 from abc import ABC, abstractmethod
 
+import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from alembic_seeds.errors import LockTimeout
@@ -40,8 +41,15 @@ class MigrationLock(ABC):
         """Take the lock if nobody holds it; never wait."""
 
     @abstractmethod
+    def unlock_statement(self, connection: Connection) -> sa.Executable:
+        """The statement that gives the lock back on ``connection``."""
+
     def release(self, connection: Connection) -> None:
-        """Give the lock back (the connection is open, with no transaction of its own)."""
+        """Give the lock back, ending first whatever transaction the run left open."""
+        if connection.in_transaction():
+            connection.rollback()
+        connection.execute(self.unlock_statement(connection))
+        connection.commit()
 
     @abstractmethod
     def describe_holder(self, connection: Connection) -> str:

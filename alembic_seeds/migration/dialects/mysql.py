@@ -46,11 +46,8 @@ class NamedLock(MigrationLock):
         )
         return bool(taken.scalar_one() == 1)
 
-    def release(self, connection: Connection) -> None:
-        if connection.in_transaction():
-            connection.rollback()
-        connection.execute(sa.text("SELECT RELEASE_LOCK(:name)"), {"name": self._name(connection)})
-        connection.commit()
+    def unlock_statement(self, connection: Connection) -> sa.Executable:
+        return sa.text("SELECT RELEASE_LOCK(:name)").bindparams(name=self._name(connection))
 
     def describe_holder(self, connection: Connection) -> str:
         row: Any = connection.execute(

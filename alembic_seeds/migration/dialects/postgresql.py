@@ -29,11 +29,8 @@ class AdvisoryLock(MigrationLock):
         taken = connection.execute(sa.text("SELECT pg_try_advisory_lock(:key)"), {"key": LOCK_KEY})
         return bool(taken.scalar_one())
 
-    def release(self, connection: Connection) -> None:
-        if connection.in_transaction():
-            connection.rollback()
-        connection.execute(sa.text("SELECT pg_advisory_unlock(:key)"), {"key": LOCK_KEY})
-        connection.commit()
+    def unlock_statement(self, connection: Connection) -> sa.Executable:
+        return sa.text("SELECT pg_advisory_unlock(:key)").bindparams(key=LOCK_KEY)
 
     def describe_holder(self, connection: Connection) -> str:
         row: Any = connection.execute(
