@@ -84,9 +84,14 @@ class SidecarChangeSet(ChangeSet):
         self.path = path
 
     def checksum(self) -> str:
-        with self.path.open("rb") as file:
-            lines = (raw.rstrip(b"\r\n") for raw in file)
-            return checksum_of_lines(line for line in lines if line.strip())
+        return sidecar_checksum(self.path)
+
+
+def sidecar_checksum(path: Path) -> str:
+    """The checksum of the change set in ``path``, from its lines alone (nothing parsed)."""
+    with path.open("rb") as file:
+        lines = (raw.rstrip(b"\r\n") for raw in file)
+        return checksum_of_lines(line for line in lines if line.strip())
 
 
 def read_sidecar(path: Path) -> SidecarChangeSet:

@@ -52,6 +52,15 @@ class DataRevision:
                 self._changes = from_document(self._document)
         return self._changes
 
+    def checksum(self) -> str:
+        """The checksum of the change set, as the applied-revision log records it: a
+        sidecar's is read off its lines, without indexing or parsing the file."""
+        if self._changes is None and self.sidecar is not None:
+            from alembic_seeds.changes.sidecar import sidecar_checksum  # noqa: PLC0415
+
+            return sidecar_checksum(self.sidecar)
+        return self.change_set().checksum()
+
     def upgrade(self) -> None:
         self._run(self.change_set(), "upgrade")
 
@@ -61,6 +70,4 @@ class DataRevision:
     def _run(self, changes: ChangeSet, direction: str) -> None:
         from alembic_seeds.migration.revision_run import run_revision  # noqa: PLC0415
 
-        run_revision(
-            self.revision, changes, direction=direction, checksum=self.change_set().checksum()
-        )
+        run_revision(self.revision, changes, direction=direction, checksum=self.checksum())

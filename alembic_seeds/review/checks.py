@@ -181,7 +181,7 @@ def edited_revisions(
             unlogged.append(script.revision)
             continue
         try:
-            checksum = data.change_set().checksum()
+            checksum = data.checksum()
         except ChangeSetFormatError as error:
             checksum = f"unreadable ({error})"
         if checksum != logged.checksum:
