@@ -184,7 +184,7 @@ def test_a_corrupt_cache_is_not_used_and_is_written_anew(
 def test_the_cache_reads_plain_data_only(tmp_path: Path) -> None:
     """A payload naming a class (here a Loss object, with a header that vouches for it)
     is refused: reading a cache file builds no object of any class."""
-    store = ReplayCache(tmp_path, ["identity"])
+    store = ReplayCache(tmp_path, ["identity"], {"tool": ["id"]})
     steps = [("a1", "v1:digest", True)]
     crafted: Any = [Loss("a1", "tool", None, 1)]
     store.save(Cached(steps, {}, crafted, {}, {}))
@@ -195,6 +195,39 @@ def test_the_cache_reads_plain_data_only(tmp_path: Path) -> None:
     store.save(Cached(steps, {"tool": {(1,): {"id": 1}}}, [("a1", "tool", None, 1)], {}, {}))
     loaded = store.load(steps)
     assert loaded is not None and loaded.state == {"tool": {(1,): {"id": 1}}}
+
+
+def test_a_packed_state_reads_back_equal_in_the_same_order(tmp_path: Path) -> None:
+    """The payload keeps column names once per shape of row and each key only in its
+    row; rows of several shapes, a table with no known primary key and a key that is not
+    its row's read back as they were written, in their order."""
+    state: Any = {
+        "tool": {
+            (3,): {"id": 3, "name": "saw"},
+            (1,): {"id": 1, "name": "plane", "size": None},
+            (2,): {"id": 2, "name": "rasp"},
+        },
+        "link": {("a", 1): {"left": "a", "right": 1}},
+        "unknown": {(9,): {"id": 9}},
+        "rekeyed": {(5,): {"id": 6}},
+        "empty": {},
+    }
+    keys = {"tool": ["id"], "link": ["left", "right"], "rekeyed": ["id"], "empty": ["id"]}
+    store = ReplayCache(tmp_path, ["identity"], keys)
+    steps = [("a1", "v1:digest", True)]
+    store.save(Cached(steps, state, [], {}, {}))
+
+    loaded = store.load(steps)
+
+    assert loaded is not None and loaded.state == state
+    assert [list(rows) for rows in loaded.state.values()] == [list(rows) for rows in state.values()]
+    assert [list(row) for row in loaded.state["tool"].values()] == [
+        ["id", "name"],
+        ["id", "name", "size"],
+        ["id", "name"],
+    ]
+    first, second = loaded.state["tool"][(3,)], loaded.state["tool"][(2,)]
+    assert next(iter(first)) is next(iter(second))  # one copy of each column name
 
 
 def test_a_cache_folder_that_cannot_be_made_leaves_replay_as_it_is(tmp_path: Path) -> None:

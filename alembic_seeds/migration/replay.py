@@ -215,7 +215,9 @@ def _walk(
     # Walks that take the rows of every data revision share one cache, whatever asks.
     taken_by = None if all(taken for _r, _c, taken in identity) else branch
     keys = sorted((table, list(columns)) for table, columns in primary_keys.items())
-    cache = ReplayCache(cache_folder(Path(scripts.dir)), [__version__, taken_by, keys])
+    cache = ReplayCache(
+        cache_folder(Path(scripts.dir)), [__version__, taken_by, keys], primary_keys
+    )
     cached = cache.load(identity)
     done = 0
     if cached is not None:
@@ -312,7 +314,7 @@ class _History:
             lines = Path(script.path).read_bytes().splitlines()
             return script.revision, checksum_of_lines(lines), True
         taken = self.rows_of is None or script.revision in self.rows_of
-        return script.revision, data.change_set().checksum(), taken
+        return script.revision, data.checksum(), taken
 
     def resume(self, steps: Sequence[Script], cached: Cached) -> None:
         """Walk ``steps``, the start of a history the cache holds the state after: what

@@ -19,6 +19,11 @@ Each kind of walk (one branch's rows; every branch's) has its own pair of files:
 JSON header (the history, and the SHA-256 and size of the payload) and the payload, a
 pickle that may hold plain data only: the reader refuses every class and function, so a
 cache file can make the reader build nothing but dicts, lists, tuples and scalars.
+
+The state is packed by table: the column names once per shape of row, then each row as a
+tuple of its values, its key taken from them again on reading. Written as dicts, every row
+would carry its own copy of every column name and of its key (a pickle without a memo
+shares nothing), which doubled what a read-back state takes in memory.
 """
 
 from __future__ import annotations
@@ -29,17 +34,17 @@ import json
 import os
 import pickle
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from alembic_seeds.changes.changeset import Dataset
+from alembic_seeds.changes.changeset import Dataset, Key, Row
 
 #: The folder of the replay cache, inside the script directory.
 CACHE_FOLDER = ".seeds_cache"
 #: Raise when what replay produces from the same revisions changes, or the payload's form.
-FORMAT = 1
+FORMAT = 2
 
 #: One revision of a walk: its id, the checksum of its content, whether its rows were taken.
 Step = tuple[str, str, bool]
@@ -68,8 +73,11 @@ class ReplayCache:
     """The cache of one kind of walk (``identity`` names it: the engine version, what rows
     the walk takes, the primary keys) in ``folder``."""
 
-    def __init__(self, folder: Path, identity: Any) -> None:
+    def __init__(
+        self, folder: Path, identity: Any, primary_keys: Mapping[str, Sequence[str]]
+    ) -> None:
         self.folder = folder
+        self.primary_keys = primary_keys
         text = json.dumps([FORMAT, identity], sort_keys=True, default=str)
         name = hashlib.sha256(text.encode("utf-8")).hexdigest()[:16]
         self.header = folder / f"replay-{name}.json"
@@ -86,7 +94,8 @@ class ReplayCache:
                 if _digest(file) != (header["sha256"], header["size"]):
                     return None
                 file.seek(0)
-                state, losses, unfollowed, columns = _DataOnly(file).load()
+                packed, losses, unfollowed, columns = _DataOnly(file).load()
+            state = _unpacked(packed, self.primary_keys)
         except Exception:  # a cache that cannot be read is a miss, whatever the cause
             return None
         found_steps = [(s[0], s[1], s[2]) for s in cached_steps]
@@ -116,7 +125,8 @@ class ReplayCache:
                 # (gigabytes for millions of rows). Plain data has no cycles; a value
                 # that two rows share is written twice, which reads back equal.
                 pickler.fast = True
-                pickler.dump((cached.state, cached.losses, cached.unfollowed, cached.columns))
+                packed = _packed(cached.state, self.primary_keys)
+                pickler.dump((packed, cached.losses, cached.unfollowed, cached.columns))
                 file.flush()
                 file.seek(0)
                 sha256, size = _digest(file)
@@ -125,6 +135,54 @@ class ReplayCache:
                 file.write(json.dumps(header).encode("utf-8"))
         except OSError:
             return
+
+
+#: One table of a packed state: its rows' shapes (column names), which shape each row has
+#: (empty when all have the first), and each row's values in its shape's order.
+_PackedTable = tuple[list[tuple[str, ...]], list[int], list[tuple[Any, ...]]]
+
+
+def _packed(state: Dataset, primary_keys: Mapping[str, Sequence[str]]) -> dict[str, Any]:
+    """``state`` by table as ``_PackedTable``; a table whose keys cannot be read off its
+    rows again (no primary key known, a key that differs from its row's) stays as it is."""
+    packed: dict[str, Any] = {}
+    for table, rows in state.items():
+        key_columns = primary_keys.get(table)
+        shapes: dict[tuple[str, ...], int] = {}
+        which: list[int] = []
+        values: list[tuple[Any, ...]] = []
+        for key, row in rows.items():
+            if key_columns is None or _key_of(row, key_columns) != key:
+                packed[table] = rows
+                break
+            which.append(shapes.setdefault(tuple(row), len(shapes)))
+            values.append(tuple(row.values()))
+        else:
+            packed[table] = (list(shapes), which if len(shapes) > 1 else [], values)
+    return packed
+
+
+def _unpacked(packed: dict[str, Any], primary_keys: Mapping[str, Sequence[str]]) -> Dataset:
+    state: Dataset = {}
+    for table, entry in packed.items():
+        if isinstance(entry, dict):
+            state[table] = entry
+            continue
+        shapes, which, values = entry
+        key_columns = primary_keys[table]
+        rows: dict[Key, Row] = {}
+        for number, row_values in enumerate(values):
+            row = dict(zip(shapes[which[number] if which else 0], row_values, strict=True))
+            rows[tuple(row[column] for column in key_columns)] = row
+        state[table] = rows
+    return state
+
+
+def _key_of(row: Row, key_columns: Sequence[str]) -> Key | None:
+    try:
+        return tuple(row[column] for column in key_columns)
+    except KeyError:
+        return None
 
 
 @contextlib.contextmanager
