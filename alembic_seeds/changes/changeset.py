@@ -160,6 +160,8 @@ def sum_counts(per_table: Iterable[Mapping[str, int]]) -> dict[str, int]:
 
 
 def row_key(row: Mapping[str, Any], key_columns: tuple[str, ...]) -> Key:
+    if len(key_columns) == 1:
+        return (row[key_columns[0]],)  # the usual key, called once per row shown or written
     return tuple(row[column] for column in key_columns)
 
 
@@ -177,11 +179,14 @@ def diff(desired: Dataset, current: Dataset, primary_keys: PrimaryKeys) -> Chang
         have = current.get(table, {})
         key_columns = primary_keys[table]
         inserts = [want[key] for key in _sorted_keys(want.keys() - have.keys())]
-        updates = [
-            update
-            for key in _sorted_keys(want.keys() & have.keys())
-            if (update := _row_update(have[key], want[key], key_columns)) is not None
-        ]
+        # Only the changed rows are sorted: most rows of a table are the same in both.
+        changed = {
+            key: update
+            for key, after in want.items()
+            if (before := have.get(key)) is not None
+            and (update := _row_update(before, after, key_columns)) is not None
+        }
+        updates = [changed[key] for key in _sorted_keys(changed)]
         deletes = [have[key] for key in _sorted_keys(have.keys() - want.keys())]
         table_changes = TableChanges(inserts, updates, deletes)
         if table_changes:
@@ -190,8 +195,10 @@ def diff(desired: Dataset, current: Dataset, primary_keys: PrimaryKeys) -> Chang
 
 
 def _row_update(before: Row, after: Row, key_columns: tuple[str, ...]) -> RowUpdate | None:
-    if before == after and all(type(before[c]) is type(after[c]) for c in before):
-        return None  # the common case, decided at C speed
+    if before == after and [*map(type, before.values())] == [*map(type, after.values())]:
+        # The common case, decided at C speed (equal values of one type each; rows whose
+        # columns come in another order are compared one column at a time below).
+        return None
     changed = [
         column
         for column in sorted(set(before) | set(after))

@@ -8,6 +8,7 @@ that a person would have to look up.
 
 from __future__ import annotations
 
+import functools
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -138,13 +139,16 @@ class SeedSpec:
     embedded: tuple[RowSpec, ...] = field(default_factory=tuple)
 
     def row_spec(self, table: str) -> RowSpec | None:
-        for file in self.files:
-            if file.rows.table == table:
-                return file.rows
-        for rows in self.embedded:
-            if rows.table == table:
-                return rows
-        return None
+        return self._row_specs.get(table)
+
+    @functools.cached_property
+    def _row_specs(self) -> dict[str, RowSpec]:
+        # Looked up once per row read, written or shown: a dict, not a search. The first
+        # spec of a table wins, files before embedded specs.
+        found: dict[str, RowSpec] = {}
+        for rows in [file.rows for file in self.files] + list(self.embedded):
+            found.setdefault(rows.table, rows)
+        return found
 
     def tables(self) -> list[str]:
         """Every table the seed data fills, join tables included."""
