@@ -32,6 +32,8 @@ _INT_MIN, _INT_MAX = -(2**31), 2**31 - 1
 
 def check_text(name: str, value: str) -> None:
     """Raise ``ValueProblem`` for text that would not survive or not read as written."""
+    if value.isascii() and value.isprintable():
+        return  # most texts: no control character, and ASCII is always in NFC form
     found = _FORBIDDEN.search(value)
     if found is not None:
         char = found.group()

@@ -88,21 +88,31 @@ def primary_keys(metadata: sa.MetaData, tables: list[str]) -> dict[str, tuple[st
 
 
 def read_lines(path: Path, shown: str) -> Iterator[tuple[int, str]]:
-    """Numbered lines of a UTF-8 text file; encoding problems raise ``DatasetError``."""
-    data = path.read_bytes()
-    if data.startswith(b"\xef\xbb\xbf"):
-        raise DatasetError([Problem(shown, 1, "malformed", "file starts with a byte order mark")])
+    """Numbered lines of a UTF-8 text file, read one at a time (a file of a large dataset
+    is never held whole); encoding problems raise ``DatasetError`` when reached."""
     try:
-        text = data.decode("utf-8")
+        # Lines end at "\n" only, as JSON Lines says; a "\r" before it stays in the line.
+        with path.open(encoding="utf-8", newline="\n") as file:
+            for number, text in enumerate(file, start=1):
+                if number == 1 and text.startswith("\ufeff"):
+                    raise DatasetError(
+                        [Problem(shown, 1, "malformed", "file starts with a byte order mark")]
+                    )
+                yield number, text[:-1] if text.endswith("\n") else text
+    except UnicodeDecodeError:
+        raise DatasetError([_encoding_problem(path, shown)]) from None
+
+
+def _encoding_problem(path: Path, shown: str) -> Problem:
+    """Where ``path`` stops being UTF-8 (a file is decoded by blocks, not lines: this reads
+    it again to find the line)."""
+    data = path.read_bytes()
+    try:
+        data.decode("utf-8")
     except UnicodeDecodeError as error:
         line = data.count(b"\n", 0, error.start) + 1
-        raise DatasetError(
-            [Problem(shown, line, "malformed", f"invalid UTF-8 at byte {error.start}")]
-        ) from None
-    lines = text.split("\n")
-    if lines and lines[-1] == "":
-        lines.pop()  # the newline that ends the last line
-    yield from enumerate(lines, start=1)
+        return Problem(shown, line, "malformed", f"invalid UTF-8 at byte {error.start}")
+    return Problem(shown, 1, "malformed", "invalid UTF-8")  # changed while it was read
 
 
 # Slots: one of these is kept per reference until references resolve (millions at scale).
@@ -133,6 +143,10 @@ class _RowPlan:
 
     fields: list[tuple[str, Value | Ref | Owned | Links, sa.Column[Any] | None, Any]]
     key_columns: list[str]
+
+
+#: A column a parsed row lacks (None is a value).
+_ABSENT = object()
 
 
 def _no_check(_value: Any) -> None:
@@ -241,33 +255,40 @@ class _Loader:
         self.file_order.setdefault(shown, len(self.file_order))
         if not path.exists():
             return
+        # Rows are taken as lines are read; a line that cannot be decoded loses the rows of
+        # the file all the same, those of the lines before it included.
+        any_line = any_row = False
         try:
-            lines = list(read_lines(path, shown))
+            for number, text in read_lines(path, shown):
+                any_line = True
+                origin = (shown, number)
+                if not text.strip():
+                    self._problem(origin, "malformed", "blank line (one row per line)")
+                    continue
+                any_row = True
+                self._read_line(file.rows, text, origin)
         except DatasetError as error:
             for problem in error.problems:
                 self._problem((problem.path, problem.line), problem.rule, problem.detail)
             self._lose(file.rows)
             return
-        if not lines:
+        if not any_line:
             self._problem((shown, 1), "malformed", "empty file (delete it to have no rows)")
-        if all(not text.strip() for _, text in lines):
+        if not any_row:
             self._lose(file.rows)  # emptied by mistake, most likely: its rows are lost
-        for number, text in lines:
-            origin = (shown, number)
-            if not text.strip():
-                self._problem(origin, "malformed", "blank line (one row per line)")
-                continue
-            try:
-                value = _DECODER.decode(text)
-            except (ValueError, RecursionError) as error:
-                self._problem(origin, "malformed", _json_message(error))
-                self._lose(file.rows)
-                continue
-            if not isinstance(value, dict):
-                self._problem(origin, "malformed", "a line must hold one JSON object")
-                self._lose(file.rows)
-                continue
-            self._parse_row(file.rows, value, origin)
+
+    def _read_line(self, rows: RowSpec, text: str, origin: Origin) -> None:
+        try:
+            value = _DECODER.decode(text)
+        except (ValueError, RecursionError) as error:
+            self._problem(origin, "malformed", _json_message(error))
+            self._lose(rows)
+            return
+        if not isinstance(value, dict):
+            self._problem(origin, "malformed", "a line must hold one JSON object")
+            self._lose(rows)
+            return
+        self._parse_row(rows, value, origin)
 
     def _lose(self, rows: RowSpec) -> None:
         """Rows of ``rows`` (and those defined inside them) may be missing from the data."""
@@ -284,14 +305,15 @@ class _Loader:
 
     def _parse_row(self, rows: RowSpec, obj: dict[str, Any], origin: Origin) -> Key | None:
         """Add the row that ``obj`` writes (and the rows it defines in place)."""
-        for name in obj:
-            if name not in rows.fields:
-                known = ", ".join(rows.fields)
-                self._problem(
-                    origin,
-                    "unknown-column",
-                    f"{rows.table} has no field {name!r} (fields: {known})",
-                )
+        if not obj.keys() <= rows.fields.keys():
+            for name in obj:
+                if name not in rows.fields:
+                    known = ", ".join(rows.fields)
+                    self._problem(
+                        origin,
+                        "unknown-column",
+                        f"{rows.table} has no field {name!r} (fields: {known})",
+                    )
         parsed = _ParsedRow()
         ok = True
         plan = self._plan(rows)
@@ -317,18 +339,10 @@ class _Loader:
         if assign:
             # A new row written without an id gets one; a revision writes it back.
             parsed.row[key_columns[0]] = new_id(self.metadata.tables[rows.table].c[key_columns[0]])
-        if any(column not in parsed.row for column in key_columns):
+        key = self._key_of(rows, parsed, key_columns)
+        if key is None:
             self._lose(rows)
             return None
-        key = tuple(
-            _KeyByReference()
-            if parsed.row[column] is None and column in parsed.ref_columns
-            # A key part written as a reference is known once references are resolved.
-            else parsed.row[column]
-            for column in key_columns
-        )
-        if any(isinstance(part, _KeyByReference) for part in key):
-            self.keyed_by_reference.add(rows.table)
         if not ok and rows.table in self.inline_tables and key in self.dataset[rows.table]:
             # A copy with a problem of its own: that problem is the one to report.
             return key
@@ -352,6 +366,26 @@ class _Loader:
             )
         for name, links, values in parsed.links:
             self.links.append(_PendingLinks(links, key, values, origin, name))
+        return key
+
+    def _key_of(self, rows: RowSpec, parsed: _ParsedRow, key_columns: list[str]) -> Key | None:
+        """The key of a parsed row; None when a part of it is missing."""
+        row = parsed.row
+        if len(key_columns) == 1 and not parsed.ref_columns:
+            # The usual key, one column and no reference: once per row of a large load.
+            value = row.get(key_columns[0], _ABSENT)
+            return None if value is _ABSENT else (value,)
+        if any(column not in row for column in key_columns):
+            return None
+        key = tuple(
+            _KeyByReference()
+            if row[column] is None and column in parsed.ref_columns
+            # A key part written as a reference is known once references are resolved.
+            else row[column]
+            for column in key_columns
+        )
+        if any(isinstance(part, _KeyByReference) for part in key):
+            self.keyed_by_reference.add(rows.table)
         return key
 
     def _parse_field(
