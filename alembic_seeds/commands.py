@@ -272,24 +272,9 @@ def check(project: SeedsProject, *, db: bool = False) -> Outcome:
     outcome = Outcome()
     problems: list[str] = []
     errors: list[str] = []
-    try:
-        pending = pending_changes(project)
-    except ChangeSetError as error:
-        # With db, go on: the database check may tell which revision was edited.
-        errors.append(f"the data revisions of branch {project.branch} do not replay: {error}")
-    else:
-        if pending.changes:
-            problems.append("seeddata/ holds changes that no data revision captures")
-            _report_pending(outcome, project, pending)
-        else:
-            outcome.say(
-                "seeddata/: every change is captured by the data revisions of branch "
-                f"{project.branch} (last: {_head(pending.scripts, project.branch)})."
-            )
-        if pending.losses:
-            problems.append("schema revisions drop seeded values")
-            for loss in pending.losses:
-                outcome.say(str(loss))
+    # Its own function: the rows of seeddata/ and its replayed state are let go of before
+    # the database is read, so that the two checks never hold theirs at once.
+    _check_seeddata(project, outcome, problems, errors)
     if db:
         result = check_database(project, project_database_url(project))
         _report_database(outcome, project, result)
@@ -308,6 +293,29 @@ def check(project: SeedsProject, *, db: bool = False) -> Outcome:
     else:
         outcome.say("check passed")
     return outcome
+
+
+def _check_seeddata(
+    project: SeedsProject, outcome: Outcome, problems: list[str], errors: list[str]
+) -> None:
+    try:
+        pending = pending_changes(project)
+    except ChangeSetError as error:
+        # With db, go on: the database check may tell which revision was edited.
+        errors.append(f"the data revisions of branch {project.branch} do not replay: {error}")
+        return
+    if pending.changes:
+        problems.append("seeddata/ holds changes that no data revision captures")
+        _report_pending(outcome, project, pending)
+    else:
+        outcome.say(
+            "seeddata/: every change is captured by the data revisions of branch "
+            f"{project.branch} (last: {_head(pending.scripts, project.branch)})."
+        )
+    if pending.losses:
+        problems.append("schema revisions drop seeded values")
+        for loss in pending.losses:
+            outcome.say(str(loss))
 
 
 def history(project: SeedsProject) -> Outcome:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from sqlalchemy.engine import Connection
 
 from alembic_seeds.apply.shapes import live_shapes
 from alembic_seeds.apply.values import from_database
-from alembic_seeds.changes.changeset import Dataset
+from alembic_seeds.changes.changeset import Dataset, Key, Row
 from alembic_seeds.errors import ApplyError
 
 
@@ -21,9 +21,16 @@ def read_dataset(connection: Connection, metadata: sa.MetaData, tables: Iterable
     history they may differ from the models'), typed as the models type them where they
     have the column.
     """
+    return dict(read_tables(connection, metadata, tables))
+
+
+def read_tables(
+    connection: Connection, metadata: sa.MetaData, tables: Iterable[str]
+) -> Iterator[tuple[str, dict[Key, Row]]]:
+    """``read_dataset`` one table at a time: a caller that compares and lets go of each
+    table holds one table's rows at once, not the whole database's."""
     names = list(tables)
     shapes = live_shapes(connection, metadata, names)
-    dataset: Dataset = {}
     for name in names:
         shape = shapes[name]
         if shape is None:
@@ -38,11 +45,12 @@ def read_dataset(connection: Connection, metadata: sa.MetaData, tables: Iterable
         schema, _, table_name = name.rpartition(".")
         table = sa.table(table_name, *columns, schema=schema or None)
         keys = list(shape.primary_key)
-        rows = connection.execute(sa.select(table).order_by(*(table.c[k] for k in keys)))
-        dataset[name] = {}
-        for row in rows:
+        result = connection.execute(sa.select(table).order_by(*(table.c[k] for k in keys)))
+        rows: dict[Key, Row] = {}
+        for row in result:
             values = {
-                column.name: from_database(column, row._mapping[column.name]) for column in columns
+                column.name: from_database(column, value)
+                for column, value in zip(columns, row, strict=True)
             }
-            dataset[name][tuple(values[k] for k in keys)] = values
-    return dataset
+            rows[tuple(values[k] for k in keys)] = values
+        yield name, rows

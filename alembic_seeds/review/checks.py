@@ -28,8 +28,8 @@ from alembic.util import CommandError
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.exc import SQLAlchemyError
 
-from alembic_seeds.apply.snapshot import read_dataset
-from alembic_seeds.changes.changeset import ChangeSet, Dataset, Key, diff
+from alembic_seeds.apply.snapshot import read_dataset, read_tables
+from alembic_seeds.changes.changeset import ChangeSet, Dataset, Key, TableChanges, diff
 from alembic_seeds.dataset.load import load_seeddata, primary_keys
 from alembic_seeds.errors import ChangeSetError, ChangeSetFormatError, DatabaseAccessError
 from alembic_seeds.migration.config import SeedsProject
@@ -127,6 +127,13 @@ def read_seeded(
     database's point); another seeded table it lacks (a schema revision the database has
     not applied yet creates it) is left out.
     """
+    return read_dataset(connection, project.metadata, seeded_tables(connection, project, required))
+
+
+def seeded_tables(
+    connection: Connection, project: SeedsProject, required: Collection[str] | None = None
+) -> list[str]:
+    """The seeded tables ``read_seeded`` reads, checked to be there."""
     inspector = sa.inspect(connection)
     tables = [
         table
@@ -140,7 +147,7 @@ def read_seeded(
             f"the database lacks the seeded {tables_word} {', '.join(missing)} "
             "(is its schema upgraded? alembic upgrade heads)"
         )
-    return read_dataset(connection, project.metadata, tables)
+    return tables
 
 
 def has_log_table(connection: Connection) -> bool:
@@ -202,6 +209,7 @@ class Drift:
 
     changes: ChangeSet
     expected: Dataset
+    #: The database's rows of the tables that drifted (the others equal ``expected``).
     database: Dataset
     keys: dict[str, tuple[str, ...]]
     #: The data revisions the database has applied, oldest first.
@@ -232,8 +240,22 @@ def drift(
     expected = replayed.state
     # Where the schema revisions make every table, only those of the database's point of
     # the history must be there.
-    database = read_seeded(connection, project, replayed.tables or None)
-    return Drift(diff(expected, database, keys), expected, database, keys, applied)
+    tables = seeded_tables(connection, project, replayed.tables or None)
+    # One table of the database at a time: a table that has not drifted is let go of once
+    # compared (the expected state names its rows as well), so that memory holds the
+    # expected state and one table, not a second copy of every row.
+    found: dict[str, TableChanges] = {}
+    database: Dataset = {}
+    for table, rows in read_tables(connection, project.metadata, tables):
+        changes = diff({table: expected.get(table, {})}, {table: rows}, keys).tables
+        if changes:
+            found.update(changes)
+            database[table] = rows
+    # Tables of the expected state that the database is not read for: every row missing.
+    unread = {table: rows for table, rows in expected.items() if table not in tables}
+    found.update(diff(unread, {}, keys).tables)
+    drifted = ChangeSet({table: found[table] for table in sorted(found)})
+    return Drift(drifted, expected, database, keys, applied)
 
 
 @dataclass
