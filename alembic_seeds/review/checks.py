@@ -241,21 +241,35 @@ def drift(
     # Where the schema revisions make every table, only those of the database's point of
     # the history must be there.
     tables = seeded_tables(connection, project, replayed.tables or None)
-    # One table of the database at a time: a table that has not drifted is let go of once
-    # compared (the expected state names its rows as well), so that memory holds the
-    # expected state and one table, not a second copy of every row.
+    changes, database = _against_database(connection, project, tables, expected, keys)
+    return Drift(changes, expected, database, keys, applied)
+
+
+def _against_database(
+    connection: Connection,
+    project: SeedsProject,
+    tables: list[str],
+    desired: Dataset,
+    keys: dict[str, tuple[str, ...]],
+) -> tuple[ChangeSet, Dataset]:
+    """The changes that turn the database's ``tables`` into ``desired``, and the database's
+    rows of the tables that differ.
+
+    One table of the database at a time: a table without changes is let go of once
+    compared (``desired`` names its rows as well), so that memory holds ``desired`` and
+    one table, not a second copy of every row.
+    """
     found: dict[str, TableChanges] = {}
     database: Dataset = {}
     for table, rows in read_tables(connection, project.metadata, tables):
-        changes = diff({table: expected.get(table, {})}, {table: rows}, keys).tables
+        changes = diff({table: desired.get(table, {})}, {table: rows}, keys).tables
         if changes:
             found.update(changes)
             database[table] = rows
-    # Tables of the expected state that the database is not read for: every row missing.
-    unread = {table: rows for table, rows in expected.items() if table not in tables}
+    # Tables of ``desired`` that the database is not read for: every row is missing.
+    unread = {table: rows for table, rows in desired.items() if table not in tables}
     found.update(diff(unread, {}, keys).tables)
-    drifted = ChangeSet({table: found[table] for table in sorted(found)})
-    return Drift(drifted, expected, database, keys, applied)
+    return ChangeSet({table: found[table] for table in sorted(found)}), database
 
 
 @dataclass
@@ -313,6 +327,7 @@ class DatabaseDiff:
 
     changes: ChangeSet
     desired: Dataset
+    #: The database's rows of the tables that differ (the others equal ``desired``).
     current: Dataset
     keys: dict[str, tuple[str, ...]]
 
@@ -325,8 +340,9 @@ def database_diff(project: SeedsProject, url: str) -> DatabaseDiff:
     )
     keys = primary_keys(project.metadata, project.spec.tables())
     with read_only(url) as connection:
-        current = read_seeded(connection, project)
-    return DatabaseDiff(diff(loaded.rows, current, keys), loaded.rows, current, keys)
+        tables = seeded_tables(connection, project)
+        changes, current = _against_database(connection, project, tables, loaded.rows, keys)
+    return DatabaseDiff(changes, loaded.rows, current, keys)
 
 
 def database_rows(project: SeedsProject, url: str) -> Dataset:
