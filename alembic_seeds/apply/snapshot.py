@@ -12,6 +12,7 @@ from alembic_seeds.apply.shapes import live_shapes
 from alembic_seeds.apply.values import from_database
 from alembic_seeds.changes.changeset import Dataset, Key, Row
 from alembic_seeds.errors import ApplyError
+from alembic_seeds.memory import collector_paused
 
 
 def read_dataset(connection: Connection, metadata: sa.MetaData, tables: Iterable[str]) -> Dataset:
@@ -47,10 +48,11 @@ def read_tables(
         keys = list(shape.primary_key)
         result = connection.execute(sa.select(table).order_by(*(table.c[k] for k in keys)))
         rows: dict[Key, Row] = {}
-        for row in result:
-            values = {
-                column.name: from_database(column, value)
-                for column, value in zip(columns, row, strict=True)
-            }
-            rows[tuple(values[k] for k in keys)] = values
+        with collector_paused():
+            for row in result:
+                values = {
+                    column.name: from_database(column, value)
+                    for column, value in zip(columns, row, strict=True)
+                }
+                rows[tuple(values[k] for k in keys)] = values
         yield name, rows

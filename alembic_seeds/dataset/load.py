@@ -42,6 +42,7 @@ from alembic_seeds.dataset.indexes import oversized_rows
 from alembic_seeds.dataset.labels import RowNamer
 from alembic_seeds.dataset.spec import FileSpec, Links, Owned, Ref, RowSpec, SeedSpec, Value
 from alembic_seeds.errors import ConfigError, DatasetError, Problem
+from alembic_seeds.memory import collector_paused
 
 #: The state the data revisions produce (or a function computing it when first needed).
 Previous = Dataset | Callable[[], Dataset | None] | None
@@ -1180,7 +1181,8 @@ def load_seeddata(
     loader = _Loader(spec, metadata, folders, previous)
     if used_ids is not None:
         loader.used_ids = used_ids
-    loaded = loader.load()
+    with collector_paused():
+        loaded = loader.load()
     if base:
         own_prefix = folders[-1][1] + "/"
         loaded.base_rows = {

@@ -40,6 +40,7 @@ from alembic_seeds.changes.changeset import (
     row_key,
 )
 from alembic_seeds.errors import ReplayError, UnknownRevision
+from alembic_seeds.memory import collector_paused
 from alembic_seeds.migration import schema_record as ops
 from alembic_seeds.migration.replay_cache import Cached, Columns, ReplayCache, Step, cache_folder
 from alembic_seeds.migration.revision import DataRevision
@@ -210,6 +211,17 @@ def _walk(
     holds the state after the first of them (see ``replay_cache``), and leave the state
     after all of them in the cache. ``rows_of``: as ``_History`` takes it, the data
     revisions of ``branch``."""
+    with collector_paused():
+        return _walk_from_cache(scripts, steps, primary_keys, rows_of, branch)
+
+
+def _walk_from_cache(
+    scripts: ScriptDirectory,
+    steps: Sequence[Script],
+    primary_keys: PrimaryKeys,
+    rows_of: Collection[str] | None,
+    branch: str | None,
+) -> _History:
     history = _History(scripts, primary_keys, rows_of=rows_of)
     identity = [history.identity(script) for script in steps]
     # Walks that take the rows of every data revision share one cache, whatever asks.
