@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any, Literal, overload
 
 from alembic_seeds.errors import ChangeSetFormatError, ReplayError
@@ -178,7 +179,8 @@ def diff(desired: Dataset, current: Dataset, primary_keys: PrimaryKeys) -> Chang
         want = desired.get(table, {})
         have = current.get(table, {})
         key_columns = primary_keys[table]
-        inserts = [want[key] for key in _sorted_keys(want.keys() - have.keys())]
+        new_keys = want.keys() - have.keys() if have else want.keys()
+        inserts = [want[key] for key in _sorted_keys(new_keys)]
         # Only the changed rows are sorted: most rows of a table are the same in both.
         changed = {
             key: update
@@ -268,9 +270,13 @@ def _show_key(key: Key) -> str:
     return ", ".join(repr(part) for part in key)
 
 
-def _sorted_keys(keys: Iterable[Key]) -> list[Key]:
+def _sorted_keys(keys: Collection[Key]) -> list[Key]:
     """Keys in a stable order; text keys (the usual case) sort as they are."""
     try:
+        if all(len(key) == 1 for key in keys):
+            # The same order, sorted by the values themselves: comparing one-part tuples
+            # costs twice as much, over millions of keys at x1000.
+            return sorted(keys, key=itemgetter(0))
         return sorted(keys)
     except TypeError:
         return sorted(keys, key=_sort_key)
