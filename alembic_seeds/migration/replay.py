@@ -267,9 +267,10 @@ def states_around(scripts: ScriptDirectory, primary_keys: PrimaryKeys, revision:
     if data is None:
         raise UnknownRevision(f"{revision} is not a data revision")
     history = _walk(scripts, steps[:-1], primary_keys)
-    # Replay replaces rows, it never changes one in place: copying the tables is enough.
-    before = {table: dict(rows) for table, rows in history.state.items()}
-    history.step(steps[-1])
+    with collector_paused():
+        # Replay replaces rows, it never changes one in place: copying the tables is enough.
+        before = {table: dict(rows) for table, rows in history.state.items()}
+        history.step(steps[-1])
     return States(steps[-1], data, before, history.state)
 
 
