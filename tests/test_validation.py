@@ -27,7 +27,7 @@ from frozen_lumina.seeds import SPEC
 
 from alembic_seeds.changes.changeset import Dataset
 from alembic_seeds.cli import main
-from alembic_seeds.dataset.load import LoadedDataset, Previous, load_seeddata
+from alembic_seeds.dataset.load import LoadedDataset, Previous, load_seeddata, read_lines
 from alembic_seeds.errors import DatasetError, Problem
 from tests.fixture_projects import LUMINA, copy_project, project_files
 from tests.reference import binary_trees_rows, reference_dataset
@@ -658,6 +658,32 @@ def test_invalid_utf8(seeddata: Path) -> None:
         "UTF-8",
         f"byte {before + cut}",
     )
+
+
+def test_a_file_that_is_not_utf8_is_reported_by_that_alone(seeddata: Path) -> None:
+    """A file's encoding is checked before its first row is taken: a mistake on a line
+    before the undecodable one, and the rows of those lines, report nothing more."""
+    path = seeddata / TRANSLATIONS
+    lines = path.read_bytes().split(b"\n")
+    lines[0] = lines[0].replace(b'{"id"', b'{"colour": 1, "id"', 1)
+    lines[-2] = lines[-2] + b"\xff"
+    path.write_bytes(b"\n".join(lines))
+    problem = only_problem(seeddata)
+    assert_problem(problem, shown(seeddata, TRANSLATIONS), len(lines) - 1, "malformed", "UTF-8")
+
+
+@pytest.mark.parametrize("shift", [0, 1, 2])
+def test_a_character_across_the_blocks_the_encoding_is_checked_by_is_read_whole(
+    tmp_path: Path, shift: int
+) -> None:
+    """The encoding check decodes a file by blocks: a character whose bytes fall in two
+    blocks is one character, not an error. 1.2 MB of three-byte characters, shifted by 0,
+    1 and 2 bytes: wherever a block ends, it ends inside a character in two of the three."""
+    text = "x" * shift + "\u20ac" * 400_000
+    path = tmp_path / "long.jsonl"
+    path.write_bytes(f"{text}\nend\n".encode())
+
+    assert list(read_lines(path, "long.jsonl")) == [(1, text), (2, "end")]
 
 
 def test_empty_file(seeddata: Path) -> None:

@@ -13,6 +13,7 @@ written, and a row whose label changed while other lines still refer to it by th
 
 from __future__ import annotations
 
+import codecs
 import graphlib
 import json
 import uuid
@@ -90,18 +91,35 @@ def primary_keys(metadata: sa.MetaData, tables: list[str]) -> dict[str, tuple[st
 
 def read_lines(path: Path, shown: str) -> Iterator[tuple[int, str]]:
     """Numbered lines of a UTF-8 text file, read one at a time (a file of a large dataset
-    is never held whole); encoding problems raise ``DatasetError`` when reached."""
+    is never held whole). A file that is not UTF-8 raises ``DatasetError`` before its first
+    line: none of its rows is taken, so nothing else is reported of them."""
+    _check_encoding(path, shown)
     try:
         # Lines end at "\n" only, as JSON Lines says; a "\r" before it stays in the line.
         with path.open(encoding="utf-8", newline="\n") as file:
             for number, text in enumerate(file, start=1):
-                if number == 1 and text.startswith("\ufeff"):
-                    raise DatasetError(
-                        [Problem(shown, 1, "malformed", "file starts with a byte order mark")]
-                    )
                 yield number, text[:-1] if text.endswith("\n") else text
-    except UnicodeDecodeError:
+    except UnicodeDecodeError:  # the file changed since it was checked
         raise DatasetError([_encoding_problem(path, shown)]) from None
+
+
+def _check_encoding(path: Path, shown: str) -> None:
+    """Raise ``DatasetError`` unless ``path`` is UTF-8 without a byte order mark (decoded by
+    blocks, nothing kept: a pass at the speed of the disk)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    with path.open("rb") as file:
+        head = file.read(3)
+        if head == b"\xef\xbb\xbf":
+            raise DatasetError(
+                [Problem(shown, 1, "malformed", "file starts with a byte order mark")]
+            )
+        try:
+            decoder.decode(head)
+            while chunk := file.read(1 << 20):
+                decoder.decode(chunk)
+            decoder.decode(b"", final=True)
+        except UnicodeDecodeError:
+            raise DatasetError([_encoding_problem(path, shown)]) from None
 
 
 def _encoding_problem(path: Path, shown: str) -> Problem:
@@ -256,8 +274,7 @@ class _Loader:
         self.file_order.setdefault(shown, len(self.file_order))
         if not path.exists():
             return
-        # Rows are taken as lines are read; a line that cannot be decoded loses the rows of
-        # the file all the same, those of the lines before it included.
+        # Rows are taken as lines are read (the file's encoding is checked first).
         any_line = any_row = False
         try:
             for number, text in read_lines(path, shown):
