@@ -160,7 +160,7 @@ def sum_counts(per_table: Iterable[Mapping[str, int]]) -> dict[str, int]:
     return totals
 
 
-def row_key(row: Mapping[str, Any], key_columns: tuple[str, ...]) -> Key:
+def row_key(row: Mapping[str, Any], key_columns: Sequence[str]) -> Key:
     if len(key_columns) == 1:
         return (row[key_columns[0]],)  # the usual key, called once per row shown or written
     return tuple(row[column] for column in key_columns)
@@ -180,7 +180,7 @@ def diff(desired: Dataset, current: Dataset, primary_keys: PrimaryKeys) -> Chang
         have = current.get(table, {})
         key_columns = primary_keys[table]
         new_keys = want.keys() - have.keys() if have else want.keys()
-        inserts = [want[key] for key in _sorted_keys(new_keys)]
+        inserts = [want[key] for key in _sorted_keys(new_keys, len(key_columns))]
         # Only the changed rows are sorted: most rows of a table are the same in both.
         changed = {
             key: update
@@ -188,8 +188,8 @@ def diff(desired: Dataset, current: Dataset, primary_keys: PrimaryKeys) -> Chang
             if (before := have.get(key)) is not None
             and (update := _row_update(before, after, key_columns)) is not None
         }
-        updates = [changed[key] for key in _sorted_keys(changed)]
-        deletes = [have[key] for key in _sorted_keys(have.keys() - want.keys())]
+        updates = [changed[key] for key in _sorted_keys(changed, len(key_columns))]
+        deletes = [have[key] for key in _sorted_keys(have.keys() - want.keys(), len(key_columns))]
         table_changes = TableChanges(inserts, updates, deletes)
         if table_changes:
             changes.tables[table] = table_changes
@@ -270,10 +270,11 @@ def _show_key(key: Key) -> str:
     return ", ".join(repr(part) for part in key)
 
 
-def _sorted_keys(keys: Collection[Key]) -> list[Key]:
-    """Keys in a stable order; text keys (the usual case) sort as they are."""
+def _sorted_keys(keys: Collection[Key], width: int) -> list[Key]:
+    """Keys of ``width`` parts in a stable order; text keys (the usual case) sort as they
+    are."""
     try:
-        if all(len(key) == 1 for key in keys):
+        if width == 1:
             # The same order, sorted by the values themselves: comparing one-part tuples
             # costs twice as much, over millions of keys at x1000.
             return sorted(keys, key=itemgetter(0))

@@ -39,7 +39,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
-from alembic_seeds.changes.changeset import Dataset, Key, Row
+from alembic_seeds.changes.changeset import Dataset, Key, Row, row_key
 
 #: The folder of the replay cache, inside the script directory.
 CACHE_FOLDER = ".seeds_cache"
@@ -152,7 +152,7 @@ def _packed(state: Dataset, primary_keys: Mapping[str, Sequence[str]]) -> dict[s
         which: list[int] = []
         values: list[tuple[Any, ...]] = []
         for key, row in rows.items():
-            if key_columns is None or _key_of(row, key_columns) != key:
+            if key_columns is None or not _keyed_by(row, key, key_columns):
                 packed[table] = rows
                 break
             which.append(shapes.setdefault(tuple(row), len(shapes)))
@@ -173,16 +173,17 @@ def _unpacked(packed: dict[str, Any], primary_keys: Mapping[str, Sequence[str]])
         rows: dict[Key, Row] = {}
         for number, row_values in enumerate(values):
             row = dict(zip(shapes[which[number] if which else 0], row_values, strict=True))
-            rows[tuple(row[column] for column in key_columns)] = row
+            rows[row_key(row, key_columns)] = row
         state[table] = rows
     return state
 
 
-def _key_of(row: Row, key_columns: Sequence[str]) -> Key | None:
+def _keyed_by(row: Row, key: Key, key_columns: Sequence[str]) -> bool:
+    """Whether ``key`` can be read off ``row`` again."""
     try:
-        return tuple(row[column] for column in key_columns)
+        return row_key(row, key_columns) == key
     except KeyError:
-        return None
+        return False
 
 
 @contextlib.contextmanager
